@@ -1,15 +1,23 @@
-// Tier 1 (and the DAP tier): compile tests with tsc to out/, then run node's built-in test runner
-// over every *.test.js, so one summary covers them all.
+// Tier 1 (pure unit tests) and tier 2 (debug-adapter tests): compile with tsc into an out dir, then run
+// node's built-in test runner over every *.test.js so one summary covers them all.
+//   node scripts/run-unit.mjs [substring ...]   run only test files whose path contains a substring
+//   KVM_OUT=out-mine node scripts/run-unit.mjs  compile into another folder (parallel work trees)
+// Type errors do not stop the tests from running (tsc still emits), but they fail the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json'], { stdio: 'inherit' });
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+const outDir = process.env.KVM_OUT || 'out';
+const tsc = spawnSync(
+  process.execPath,
+  ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json', '--outDir', outDir, '--tsBuildInfoFile', join(outDir, '.tsbuildinfo')],
+  { stdio: 'inherit' },
+);
+if (tsc.status !== 0) console.error(`run-unit: tsc reported errors (status ${tsc.status}); running the tests anyway`);
 
 function collect(dir, out = []) {
   if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) collect(full, out);
     else if (name.endsWith('.test.js')) out.push(full);
@@ -17,7 +25,11 @@ function collect(dir, out = []) {
   return out;
 }
 const filter = process.argv.slice(2);
-let files = [...collect('out/test/unit'), ...collect('out/test/dap')];
+let files = [...collect(join(outDir, 'test/unit')), ...collect(join(outDir, 'test/dap'))];
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('run-unit: no test files matched');
+  process.exit(1);
+}
 const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(run.status ?? 1);
+process.exit(run.status !== 0 ? run.status ?? 1 : tsc.status !== 0 ? 1 : 0);
