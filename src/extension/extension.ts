@@ -3,7 +3,8 @@ import { ENGINE_NAME, ENGINE_VERSION } from '../engine/version';
 
 /** Activation entry point: registers everything through one disposable owner. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
-  const started = Date.now();
+  // activationMs (activate() start -> ready) is read back by the e2e tier and `npm run bench`.
+  const started = performance.now();
   context.subscriptions.push(
     vscode.commands.registerCommand('kvmMmuLab.showVersion', () => {
       const text = `${ENGINE_NAME} ${ENGINE_VERSION}`;
@@ -11,7 +12,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
       return text;
     }),
   );
-  return { activationMs: Date.now() - started };
+  return { activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {
