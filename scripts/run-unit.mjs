@@ -32,4 +32,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(run.status !== 0 ? run.status ?? 1 : tsc.status !== 0 ? 1 : 0);
+// KVM_UNIT_TSC_NONFATAL=1 (set by scripts/test-all.mjs, whose typecheck step owns type errors): only test results count.
+process.exit(run.status !== 0 ? run.status ?? 1 : tsc.status !== 0 && !process.env.KVM_UNIT_TSC_NONFATAL ? 1 : 0);
