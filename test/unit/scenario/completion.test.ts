@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { complete } from '../../../src/scenario/completion';
+import { MINIMAL } from './helpers';
+
+function at(text: string, marker = '|') {
+  const i = text.indexOf(marker);
+  const t = text.slice(0, i) + text.slice(i + 1);
+  const before = t.slice(0, i).split('\n');
+  return complete(t, before.length - 1, before.at(-1)!.length).map((c) => c.label);
+}
+
+test('step names in a thread list', () => {
+  const l = at('scenario: x\nthreads:\n  vcpu0: [ |');
+  assert.ok(l.includes('page_fault') && l.includes('zap_all_fast'));
+  const l2 = at('scenario: x\nthreads:\n  vcpu0:\n    - |');
+  assert.ok(l2.includes('page_fault'));
+});
+
+test('fields of a step', () => {
+  const l = at('scenario: x\nthreads:\n  vcpu0: [ { page_fault: { |');
+  assert.deepEqual(l, ['gfn', 'gva', 'write', 'exec']);
+});
+
+test('invariant ids in expect.violations', () => {
+  const l = at('expect:\n  violations: [RT|');
+  assert.ok(l.includes('RT-6') && l.includes('MN-1'));
+  const l2 = at('expect:\n  violations:\n    - |');
+  assert.ok(l2.includes('AG-4'));
+});
+
+test('values: era, mmu, bug, thread', () => {
+  assert.ok(at('vm:\n  era: |').includes('5.18'));
+  assert.ok(at('vm:\n  mmu: |').includes('nested'));
+  assert.ok(at('bug: |').includes('prev-roots-not-freed'));
+  const l = at(MINIMAL.replace('schedule: sequential', 'schedule:\n  - { thread: |'));
+  assert.deepEqual(l, ['vcpu0', 'ioctl']);
+});
+
+test('top-level and vm keys, assertion paths', () => {
+  assert.ok(at('|').includes('scenario'));
+  assert.ok(at('vm:\n  |').includes('memslots'));
+  assert.ok(at('expect:\n  at:\n    - after: end\n      assert:\n        |').includes('vm.mmu_valid_gen'));
+});
+
+test('completion never throws on junk', () => {
+  for (const t of ['', '{{{', ']]]:', '\n\n\t- -', 'threads: [ { : { ']) {
+    for (let i = 0; i <= t.length; i++) complete(t, 0, i);
+  }
+});
