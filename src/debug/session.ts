@@ -1,0 +1,720 @@
+/**
+ * The `kvm-mmu-lab` debug adapter: steps a scenario through the engine with breakpoints on kernel
+ * source lines. Runs inline in the extension host (DebugAdapterInlineImplementation) or as a socket
+ * server for the DAP tests; it never imports `vscode`.
+ *
+ * Position model: (atomic step index, event index in that step's events), see timeline.ts. Variables
+ * always show the engine state after the current atomic step.
+ */
+import * as path from 'node:path';
+import {
+  Breakpoint,
+  BreakpointEvent,
+  Event,
+  InitializedEvent,
+  LoggingDebugSession,
+  OutputEvent,
+  Scope,
+  Source,
+  StackFrame,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { BugId, EraId, Frame, Op, StateView, ThreadId, Violation } from '../engine/api';
+import { isLoadError, type DebugDeps, type LoadedScenario, type SourceLocation } from './deps';
+import { ScheduleCursor } from './schedule-cursor';
+import { ENTRY, Timeline, comparePos, type Position, type Stop } from './timeline';
+import {
+  VariableStore,
+  argumentVariables,
+  memslotVariables,
+  shadowPageVariables,
+  threadVariables,
+  vcpuVariables,
+  violationVariables,
+  vmVariables,
+} from './variables';
+import { formatScalar } from './format';
+
+export const DEBUG_TYPE = 'kvm-mmu-lab';
+export const VIOLATION_FILTER = 'invariant';
+/** Custom event sent after every stop so the editor side can highlight the line and refresh CodeLenses. */
+export const POSITION_EVENT = 'kvmMmuLab.position';
+
+export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments {
+  scenario: string;
+  era?: EraId;
+  bug?: BugId;
+  stopOnEntry?: boolean;
+}
+
+interface SourceBp {
+  id: number;
+  /** Kernel C file: function (and call site) covered; scenario file: the op line. */
+  fn?: string;
+  callee?: string;
+  line: number;
+  requestedLine: number;
+  verified: boolean;
+  message?: string;
+  scenario: boolean;
+}
+
+type FrameRef = { thread: ThreadId; kind: 'kernel'; frame: Frame } | { thread: ThreadId; kind: 'scenario'; opIndex: number; op?: Op };
+
+type Motion = 'in' | 'over' | 'out';
+
+export interface PositionInfo {
+  step: number;
+  event: number;
+  thread: ThreadId;
+  kind: Stop['kind'];
+  fn?: string;
+  location?: SourceLocation;
+  scenarioLocation?: SourceLocation;
+}
+
+export class KvmMmuDebugSession extends LoggingDebugSession {
+  private scenario: LoadedScenario | undefined;
+  private timeline: Timeline | undefined;
+  private scenarioPath = '';
+  private pos: Position = ENTRY;
+  private threads: ThreadId[] = [];
+  private readonly sourceBps = new Map<string, SourceBp[]>();
+  private fnBps: Array<{ id: number; name: string }> = [];
+  private breakOnViolation = true;
+  private nextBpId = 1;
+  private readonly store = new VariableStore();
+  private frames = new Map<number, FrameRef>();
+  private nextFrameId = 1;
+  private viewCache: StateView | undefined;
+  private configurationDone!: () => void;
+  private readonly configured = new Promise<void>((resolve) => (this.configurationDone = resolve));
+  private terminated = false;
+
+  constructor(private readonly deps: DebugDeps) {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // lifecycle
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      ...response.body,
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsStepBack: true,
+      supportsExceptionInfoRequest: true,
+      supportsTerminateRequest: true,
+      supportsEvaluateForHovers: true,
+      supportsDelayedStackTraceLoading: false,
+      supportsSingleThreadExecutionRequests: false,
+      exceptionBreakpointFilters: [
+        { filter: VIOLATION_FILTER, label: 'Invariant violated', description: 'Stop at the atomic step where the engine reports an invariant violation', default: true },
+      ],
+    };
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.configurationDone();
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArgs): Promise<void> {
+    try {
+      if (!args.scenario) throw new Error('launch: "scenario" (path of a .kvmmmu.yaml file) is required');
+      this.scenarioPath = path.resolve(args.scenario);
+      const result = await this.deps.loadScenario(this.scenarioPath, { era: args.era, bug: args.bug });
+      if (isLoadError(result)) {
+        const text = result.errors.map((e) => `${this.scenarioPath}:${e.line}:${e.col}: ${e.message}`).join('\n');
+        this.sendErrorResponse(response, { id: 1001, format: `Scenario has errors:\n${text}`.replace(/[{}]/g, ''), showUser: true });
+        return;
+      }
+      this.scenario = result;
+      const engine = result.engine;
+      this.threads = engine.view().threads.map((t) => t.id);
+      this.timeline = new Timeline(engine, new ScheduleCursor(engine, result.schedule, this.threads));
+      this.verifyScenarioBps();
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1002, format: `Cannot launch: ${String(e instanceof Error ? e.message : e)}`.replace(/[{}]/g, ''), showUser: true });
+      return;
+    }
+    // wait (briefly) for breakpoints to be configured
+    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
+    this.sendResponse(response);
+    this.sendEvent(new OutputEvent(`KVM MMU Lab: ${this.scenario.name} (${this.scenario.engine.config.era}, ${this.scenario.engine.config.mmu}${this.scenario.engine.config.bug ? `, bug ${this.scenario.engine.config.bug}` : ''})\n`, 'console'));
+    if (args.stopOnEntry) this.stopHere(this.timeline.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario');
+    else this.runForward();
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.sendResponse(response);
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.sendResponse(response);
+    this.terminate();
+  }
+
+  private terminate(): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // breakpoints
+
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    const file = args.source.path ? path.resolve(this.convertClientPathToDebugger(args.source.path)) : '';
+    const scenario = /\.ya?ml$/i.test(file);
+    const bps: SourceBp[] = [];
+    for (const req of args.breakpoints ?? []) {
+      const line = this.convertClientLineToDebugger(req.line);
+      const bp: SourceBp = { id: this.nextBpId++, line, requestedLine: line, verified: false, scenario };
+      if (scenario) {
+        this.verifyScenarioBp(file, bp);
+      } else {
+        let found;
+        try {
+          found = (await this.deps.functionsAtLine(file, line))[0];
+        } catch (e) {
+          bp.message = `kernel index error: ${String(e)}`;
+        }
+        if (found) {
+          bp.fn = found.fn;
+          bp.callee = found.callee;
+          bp.verified = true;
+          bp.line = found.callee ? line : found.line;
+          bp.message = found.callee ? `stops when ${found.fn} reaches its call to ${found.callee}` : `stops when the simulator enters ${found.fn}`;
+        } else bp.message ??= 'No simulated kernel function covers this line';
+      }
+      bps.push(bp);
+    }
+    this.sourceBps.set(file, bps);
+    response.body = { breakpoints: bps.map((b) => this.toDapBp(b, args.source)) };
+    this.sendResponse(response);
+  }
+
+  private toDapBp(b: SourceBp, source?: DebugProtocol.Source): DebugProtocol.Breakpoint {
+    const bp = new Breakpoint(b.verified, this.convertDebuggerLineToClient(b.line)) as DebugProtocol.Breakpoint;
+    bp.id = b.id;
+    if (b.message) bp.message = b.message;
+    if (source) bp.source = source;
+    return bp;
+  }
+
+  private verifyScenarioBp(file: string, bp: SourceBp): void {
+    if (!this.scenario) {
+      bp.message = 'Verified when the scenario is loaded';
+      return;
+    }
+    if (path.resolve(file) !== this.scenarioPath) {
+      bp.verified = false;
+      bp.message = 'Not the scenario being debugged';
+      return;
+    }
+    const hit = this.opAtLine(bp.line);
+    bp.verified = hit !== undefined;
+    bp.message = hit ? `stops when ${hit.thread} starts op ${hit.opIndex}` : 'No scenario op on this line';
+  }
+
+  private verifyScenarioBps(): void {
+    for (const [file, bps] of this.sourceBps) {
+      for (const bp of bps.filter((b) => b.scenario)) {
+        this.verifyScenarioBp(file, bp);
+        this.sendEvent(new BreakpointEvent('changed', this.toDapBp(bp)));
+      }
+    }
+  }
+
+  /** The op written on `line` of the scenario file (probing op locations thread by thread). */
+  private opAtLine(line: number): { thread: ThreadId; opIndex: number } | undefined {
+    const sc = this.scenario;
+    if (!sc) return undefined;
+    for (const thread of this.threads) {
+      const count = sc.threads?.find((t) => t.id === thread)?.ops.length ?? 256;
+      for (let i = 0; i < count; i++) {
+        const loc = sc.stepLocation(thread, i);
+        if (!loc) break;
+        if (loc.line === line) return { thread, opIndex: i };
+      }
+    }
+    return undefined;
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.fnBps = args.breakpoints.map((b) => ({ id: this.nextBpId++, name: b.name.trim().replace(/\(\)$/, '') }));
+    response.body = {
+      breakpoints: this.fnBps.map((b) => {
+        const bp = new Breakpoint(true) as DebugProtocol.Breakpoint;
+        bp.id = b.id;
+        bp.message = `stops when the simulator enters ${b.name}`;
+        return bp;
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    this.breakOnViolation = args.filters.includes(VIOLATION_FILTER) || (args.filterOptions ?? []).some((f) => f.filterId === VIOLATION_FILTER);
+    response.body = { breakpoints: [] };
+    this.sendResponse(response);
+  }
+
+  /** Breakpoints hit at a stop: their ids and the stop reason. */
+  private hits(st: Stop): { ids: number[]; reason: string; text?: string } | undefined {
+    const ids: number[] = [];
+    let reason = 'breakpoint';
+    let text: string | undefined;
+    const tl = this.timeline!;
+    if (st.kind === 'call' && st.frame) {
+      const fn = st.frame.fn;
+      const caller = st.stack[st.stack.length - 2];
+      const prev = tl.stopsOf(st.step).filter((x) => x.event < st.event).pop();
+      for (const bps of this.sourceBps.values()) {
+        for (const b of bps) {
+          if (!b.verified || b.scenario) continue;
+          if (!b.callee && b.fn === fn) ids.push(b.id);
+          else if (b.callee === fn && caller?.fn === b.fn) {
+            const viaPoint = prev?.kind === 'point' && prev.frame?.fn === b.fn && prev.frame.point === `calls ${fn}`;
+            if (!viaPoint) ids.push(b.id);
+          }
+        }
+      }
+      for (const b of this.fnBps) {
+        if (b.name === fn) {
+          ids.push(b.id);
+          if (ids.length === 1) reason = 'function breakpoint';
+        }
+      }
+    } else if (st.kind === 'point' && st.frame) {
+      for (const bps of this.sourceBps.values()) {
+        for (const b of bps) if (b.verified && b.callee && b.fn === st.frame.fn && st.frame.point === `calls ${b.callee}`) ids.push(b.id);
+      }
+    } else if (st.kind === 'end' && this.breakOnViolation) {
+      const v = tl.records[st.step]?.violations ?? [];
+      if (v.length) {
+        return { ids, reason: 'exception', text: v.map((x) => `${x.id}: ${x.message}`).join('\n') };
+      }
+    }
+    // scenario breakpoints: the first stop of the first step of an op
+    if (this.isFirstStopOfOp(st)) {
+      const loc = this.scenario?.stepLocation(st.thread, tl.records[st.step]!.opIndex);
+      for (const [file, bps] of this.sourceBps) {
+        if (file !== this.scenarioPath || !loc) continue;
+        for (const b of bps) if (b.scenario && b.verified && b.line === loc.line) ids.push(b.id);
+      }
+    }
+    return ids.length ? { ids, reason, text } : undefined;
+  }
+
+  private isFirstStopOfOp(st: Stop): boolean {
+    const tl = this.timeline!;
+    const rec = tl.records[st.step];
+    if (!rec || tl.stopsOf(st.step)[0]?.event !== st.event) return false;
+    for (let k = st.step - 1; k >= 0; k--) {
+      const r = tl.records[k]!;
+      if (r.thread === rec.thread) return r.opIndex !== rec.opIndex;
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // execution control
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    this.runForward();
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.sendResponse(response);
+    const tl = this.timeline;
+    if (!tl) return;
+    let hit: { ids: number[]; reason: string; text?: string } | undefined;
+    const st = tl.findPrev(this.pos, (x) => (hit = this.hits(x)) !== undefined);
+    if (st && hit) this.stopHere(st, hit.reason, hit.text, hit.ids);
+    else this.stopHere(tl.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario (reverse continue)');
+  }
+
+  private runForward(): void {
+    const tl = this.timeline;
+    if (!tl) return;
+    let hit: { ids: number[]; reason: string; text?: string } | undefined;
+    const st = tl.findNext(this.pos, (x) => (hit = this.hits(x)) !== undefined);
+    if (st && hit) {
+      this.stopHere(st, hit.reason, hit.text, hit.ids);
+      return;
+    }
+    const last = tl.lastStop();
+    if (last) this.setPos(last);
+    this.sendEvent(new OutputEvent(`KVM MMU Lab: scenario finished after ${tl.records.length} atomic steps, ${tl.engine.violations().length} violation(s)\n`, 'console'));
+    this.terminate();
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.sendResponse(response);
+    this.stepForward('over', args.threadId);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.sendResponse(response);
+    this.stepForward('in', args.threadId);
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.sendResponse(response);
+    this.stepForward('out', args.threadId);
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.sendResponse(response);
+    const tl = this.timeline;
+    if (!tl) return;
+    const cur = this.currentStop();
+    const thread = this.threads[args.threadId - 1] ?? cur?.thread;
+    const level = cur && cur.thread === thread && cur.kind !== 'entry' ? cur.level : Infinity;
+    const st =
+      tl.findPrev(this.pos, (x) => x.thread === thread && x.level <= level) ??
+      tl.findPrev(this.pos, (x) => x.thread === thread) ??
+      tl.findPrev(this.pos, () => true);
+    if (st) this.stopHere(st, 'step');
+    else this.stopHere(tl.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario');
+  }
+
+  private stepForward(motion: Motion, threadId: number): void {
+    const tl = this.timeline;
+    if (!tl) return;
+    const cur = this.currentStop();
+    const thread = this.threads[threadId - 1] ?? cur?.thread;
+    const same = cur !== undefined && cur.kind !== 'entry' && cur.thread === thread;
+    const level = same ? cur.level : Infinity;
+    let pred: (x: Stop) => boolean;
+    if (motion === 'in') pred = (x) => x.thread === thread && (x.kind === 'call' || !same);
+    else if (motion === 'over') pred = (x) => x.thread === thread && x.level <= level;
+    else pred = (x) => x.thread === thread && x.level < level; // the first such stop is the current function's return
+    const st = tl.findNext(this.pos, pred) ?? tl.findNext(this.pos, (x) => x.thread === thread);
+    if (st) {
+      this.stopHere(st, 'step');
+      return;
+    }
+    // the thread has nothing more to do: stop at the end of the run
+    const last = tl.lastStop();
+    if (last && comparePos(last, this.pos) > 0) this.stopHere(last, 'step', `${thread} has finished; end of scenario`);
+    else this.terminate();
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.sendResponse(response);
+    const st = this.currentStop();
+    if (st) this.stopHere(st, 'pause');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // stops
+
+  private currentStop(): Stop | undefined {
+    return this.timeline?.stopAt(this.pos, this.threads[0] ?? '');
+  }
+
+  private setPos(st: Stop): void {
+    this.pos = { step: st.step, event: st.event };
+    this.viewCache = undefined;
+    this.store.reset();
+    this.frames.clear();
+    this.nextFrameId = 1;
+    this.timeline?.sync(st.step + 1);
+  }
+
+  private stopHere(st: Stop, reason: string, text?: string, hitIds?: number[]): void {
+    this.setPos(st);
+    const ev = new StoppedEvent(reason, this.threadId(st.thread), text) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    ev.body.description = text ?? describeStop(st);
+    if (hitIds?.length) ev.body.hitBreakpointIds = hitIds;
+    void this.sendPositionEvent(st);
+    this.sendEvent(ev);
+  }
+
+  private threadId(t: ThreadId): number {
+    return Math.max(1, this.threads.indexOf(t) + 1);
+  }
+
+  private async sendPositionEvent(st: Stop): Promise<void> {
+    const info = await this.positionInfo(st);
+    this.sendEvent(new Event(POSITION_EVENT, info));
+  }
+
+  private async positionInfo(st: Stop): Promise<PositionInfo> {
+    const top = st.stack[st.stack.length - 1];
+    const location = top ? await this.resolve(top) : undefined;
+    const opIndex = st.step >= 0 ? this.timeline!.records[st.step]!.opIndex : 0;
+    return {
+      step: st.step,
+      event: st.event,
+      thread: st.thread,
+      kind: st.kind,
+      fn: top?.fn,
+      location,
+      scenarioLocation: this.scenario?.stepLocation(st.thread, opIndex),
+    };
+  }
+
+  private async resolve(frame: Frame): Promise<SourceLocation | undefined> {
+    try {
+      return await this.deps.resolveFrame(frame);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private view(): StateView {
+    if (!this.viewCache) {
+      this.timeline!.sync(this.pos.step + 1);
+      this.viewCache = this.timeline!.engine.view();
+    }
+    return this.viewCache;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // threads, stack, variables
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const kinds = new Map((this.timeline ? this.view().threads : []).map((t) => [t.id, t.kind]));
+    response.body = { threads: this.threads.map((t, i) => new Thread(i + 1, kinds.has(t) ? `${t} (${kinds.get(t)})` : t)) };
+    this.sendResponse(response);
+  }
+
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    const tl = this.timeline;
+    const thread = this.threads[args.threadId - 1];
+    if (!tl || thread === undefined) {
+      response.body = { stackFrames: [], totalFrames: 0 };
+      this.sendResponse(response);
+      return;
+    }
+    const st = this.currentStop();
+    let stack: Frame[];
+    let opIndex: number;
+    let op: Op | undefined;
+    if (st && st.kind !== 'entry' && st.thread === thread) {
+      stack = st.stack;
+      const rec = tl.records[st.step]!;
+      opIndex = rec.opIndex;
+      op = rec.op;
+    } else {
+      const next = this.pos.step + 1;
+      stack = tl.stackBefore(next, thread);
+      const last = [...tl.records.slice(0, Math.max(0, next))].reverse().find((r) => r.thread === thread);
+      const tv = this.view().threads.find((t) => t.id === thread);
+      opIndex = tv?.opIndex ?? last?.opIndex ?? 0;
+      op = last && last.opIndex === opIndex ? last.op : this.scenario?.threads?.find((t) => t.id === thread)?.ops[opIndex];
+    }
+    const frames: DebugProtocol.StackFrame[] = [];
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const f = stack[i]!;
+      const id = this.nextFrameId++;
+      this.frames.set(id, { thread, kind: 'kernel', frame: f });
+      const loc = await this.resolve(f);
+      const sf = new StackFrame(id, f.point && f.point !== 'entry' ? `${f.fn} [${f.point}]` : f.fn, loc ? new Source(path.basename(loc.path), this.convertDebuggerPathToClient(loc.path)) : new Source(f.file), loc ? this.convertDebuggerLineToClient(loc.line) : 0, 1) as DebugProtocol.StackFrame;
+      if (!loc) sf.presentationHint = 'subtle';
+      frames.push(sf);
+    }
+    const id = this.nextFrameId++;
+    this.frames.set(id, { thread, kind: 'scenario', opIndex, op });
+    const sloc = this.scenario?.stepLocation(thread, opIndex);
+    const bottom = new StackFrame(
+      id,
+      `scenario: ${thread} op ${opIndex}${op ? ` ${describeOp(op)}` : ''}`,
+      sloc ? new Source(path.basename(sloc.path), this.convertDebuggerPathToClient(sloc.path)) : undefined,
+      sloc ? this.convertDebuggerLineToClient(sloc.line) : 0,
+      1,
+    ) as DebugProtocol.StackFrame;
+    bottom.presentationHint = 'label';
+    frames.push(bottom);
+    const start = args.startFrame ?? 0;
+    const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
+    response.body = { stackFrames: frames.slice(start, start + levels), totalFrames: frames.length };
+    this.sendResponse(response);
+  }
+
+  private stateLabel(): string {
+    return this.pos.step < 0 ? 'initial' : `after step ${this.pos.step}`;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const ref = this.frames.get(args.frameId);
+    const scopes: DebugProtocol.Scope[] = [];
+    const s = this.store;
+    if (ref?.kind === 'kernel') {
+      const f = ref.frame;
+      scopes.push(new Scope(`Arguments: ${f.fn}`, s.add(() => argumentVariables(s, f)), false));
+    } else if (ref?.kind === 'scenario') {
+      const op = ref.op;
+      scopes.push(new Scope(`Scenario op (${ref.thread} #${ref.opIndex})`, s.add(() => (op ? Object.entries(op).map(([k, v]) => s.value(k, v)) : [])), false));
+    }
+    if (this.timeline) {
+      const label = this.stateLabel();
+      const view = (): StateView => this.view();
+      scopes.push(new Scope(`VM (${label})`, s.add(() => vmVariables(s, view())), false));
+      scopes.push(new Scope(`vCPUs (${label})`, s.add(() => vcpuVariables(s, view())), false));
+      const sps = this.view().shadowPages.length;
+      const sp = new Scope(`Shadow pages: ${sps} (${label})`, s.add(() => shadowPageVariables(s, view())), true) as DebugProtocol.Scope;
+      sp.indexedVariables = sps;
+      scopes.push(sp);
+      scopes.push(new Scope(`Memslots & rmaps (${label})`, s.add(() => memslotVariables(s, view())), true));
+      scopes.push(new Scope(`Threads & locks (${label})`, s.add(() => threadVariables(s, view())), false));
+      const vs = this.violationsSoFar();
+      if (vs.length) scopes.push(new Scope(`Violations: ${vs.length}`, s.add(() => violationVariables(s, vs)), false));
+    }
+    response.body = { scopes };
+    this.sendResponse(response);
+  }
+
+  private violationsSoFar(): Violation[] {
+    const tl = this.timeline;
+    if (!tl) return [];
+    return tl.records.slice(0, this.pos.step + 1).flatMap((r) => r.violations);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    let vars = this.store.expand(args.variablesReference);
+    if (args.filter === 'named') vars = vars.filter((v) => !/^\[/.test(v.name));
+    if (args.start !== undefined || args.count !== undefined) {
+      const start = args.start ?? 0;
+      vars = vars.slice(start, args.count ? start + args.count : undefined);
+    }
+    response.body = { variables: vars };
+    this.sendResponse(response);
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const rec = this.timeline?.records[this.pos.step];
+    const v = rec?.violations ?? [];
+    response.body = {
+      exceptionId: v.map((x) => x.id).join(', ') || 'none',
+      description: v.map((x) => `${x.id}: ${x.message}${x.objects.length ? ` [${x.objects.join(', ')}]` : ''}`).join('\n') || 'No violation at this step',
+      breakMode: 'always',
+      details: v[0] ? { message: v[0].message, typeName: `invariant ${v[0].id}`, stackTrace: v[0].frame ? `${v[0].frame.fn} (${v[0].frame.file})` : undefined } : undefined,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const expr = args.expression.trim();
+    const ref = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
+    const argsOf = ref?.kind === 'kernel' ? ref.frame.args ?? {} : {};
+    if (expr in argsOf) {
+      response.body = { result: formatScalar(expr, argsOf[expr]), variablesReference: 0 };
+    } else if (this.timeline) {
+      const view = this.view();
+      const sp = /^sp\s*#?\s*(\d+)$/i.exec(expr);
+      const vmField = (view.vm as unknown as Record<string, unknown>)[expr.replace(/^kvm->arch\./, '')];
+      if (sp) {
+        const v = this.store.value(expr, view.shadowPages.find((p) => p.id === Number(sp[1])) ?? null);
+        response.body = { result: v.value, variablesReference: v.variablesReference };
+      } else if (vmField !== undefined) {
+        const v = this.store.value(expr, vmField);
+        response.body = { result: v.value, variablesReference: v.variablesReference };
+      } else {
+        response.body = { result: `(not a simulated name: ${expr})`, variablesReference: 0 };
+      }
+    } else {
+      response.body = { result: '', variablesReference: 0 };
+    }
+    this.sendResponse(response);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // custom requests: gotoStep, state, functionEntries, position
+
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    const tl = this.timeline;
+    const a = (args ?? {}) as Record<string, unknown>;
+    if (!tl) {
+      this.sendErrorResponse(response, 1100, 'no scenario is running');
+      return;
+    }
+    switch (command) {
+      case 'gotoStep': {
+        const step = Number(a.step);
+        if (!Number.isInteger(step) || step < -1 || (step >= 0 && !tl.ensure(step))) {
+          this.sendErrorResponse(response, 1101, `no step ${String(a.step)} in this run`);
+          return;
+        }
+        const fn = typeof a.fn === 'string' ? a.fn : undefined;
+        const stops = step < 0 ? [] : tl.stopsOf(step);
+        const st = step < 0 ? tl.entryStop(this.threads[0] ?? '') : (fn && stops.find((x) => x.kind === 'call' && x.frame?.fn === fn)) || stops[stops.length - 1]!;
+        response.body = { step, event: st.event, thread: st.thread };
+        this.sendResponse(response);
+        this.stopHere(st, 'goto', `step ${step}${fn ? ` (${fn})` : ''}`);
+        return;
+      }
+      case 'state': {
+        const st = this.currentStop();
+        response.body = { step: this.pos.step, event: this.pos.event, thread: st?.thread, view: this.view() };
+        this.sendResponse(response);
+        return;
+      }
+      case 'functionEntries': {
+        response.body = { entries: this.functionEntries() };
+        this.sendResponse(response);
+        return;
+      }
+      case 'position': {
+        const st = this.currentStop();
+        response.body = st ? await this.positionInfo(st) : {};
+        this.sendResponse(response);
+        return;
+      }
+      default:
+        super.customRequest(command, response, args);
+    }
+  }
+
+  /** How often each kernel function was entered up to the current position, and the last step that did. */
+  functionEntries(): Record<string, { count: number; lastStep: number }> {
+    const out: Record<string, { count: number; lastStep: number }> = {};
+    const tl = this.timeline;
+    if (!tl) return out;
+    for (let s = 0; s <= this.pos.step && s < tl.records.length; s++) {
+      tl.records[s]!.events.forEach((ev, i) => {
+        if (ev.kind !== 'call' || (s === this.pos.step && i > this.pos.event)) return;
+        const e = (out[ev.frame.fn] ??= { count: 0, lastStep: s });
+        e.count++;
+        e.lastStep = s;
+      });
+    }
+    return out;
+  }
+}
+
+function describeOp(op: Op): string {
+  const { op: name, ...rest } = op as Op & Record<string, unknown>;
+  const parts = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : formatScalar(k, v)}`);
+  return parts.length ? `${name}(${parts.join(', ')})` : name;
+}
+
+function describeStop(st: Stop): string {
+  switch (st.kind) {
+    case 'entry':
+      return 'start of scenario';
+    case 'call':
+      return `${st.thread} enters ${st.frame?.fn}`;
+    case 'return':
+      return `${st.thread}: ${st.frame?.fn} returned`;
+    case 'point':
+      return `${st.thread} at ${st.frame?.fn}${st.frame?.point ? ` (${st.frame.point})` : ''}`;
+    case 'end':
+      return `${st.thread} paused at the end of step ${st.step}`;
+  }
+}
