@@ -49,7 +49,7 @@ export const RENAMES: readonly Rename[] = [
   { old: 'mmu_notifier_range_start', oldPresence: '5.12.9..5.18.12', successors: ['mmu_invalidate_range_start'], since: '6.1-rc7', note: 'hva until 6.1; gfn in 6.19' },
   { old: 'mmu_notifier_range_end', oldPresence: '5.12.9..5.18.12', successors: ['mmu_invalidate_range_end'], since: '6.1-rc7', note: 'hva until 6.1; gfn in 6.19' },
   { old: 'mmu_notifier_retry', oldPresence: '2.6.27..5.18.12', successors: ['mmu_invalidate_retry'], since: '6.1-rc7', note: 'static inline in kvm_host.h' },
-  { old: 'mmu_notifier_retry_hva', oldPresence: '5.12.9..5.18.12', successors: ['mmu_invalidate_retry_hva'], since: '6.1-rc7', note: 'range-aware retry' },
+  { old: 'mmu_notifier_retry_hva', oldPresence: '5.12.9..5.18.12', successors: ['mmu_invalidate_retry_hva', 'mmu_invalidate_retry_gfn'], since: '6.1-rc7', note: 'range-aware retry; gfn-based in 6.19' },
   { old: 'mmu_invalidate_retry_hva', oldPresence: '6.1-rc7', successors: ['mmu_invalidate_retry_gfn'], since: '6.19', note: 'the tracked range became gfn-based' },
   { old: 'tdp_page_fault', oldPresence: '2.6.27..5.4.59', successors: ['kvm_tdp_page_fault'], since: '5.10', note: 'also kvm_tdp_mmu_page_fault in 6.19' },
   { old: 'kvm_faultin_pfn', oldPresence: '5.15.24..6.1-rc7', successors: ['kvm_mmu_faultin_pfn'], since: '6.19', note: 'now also snapshots the sequence' },

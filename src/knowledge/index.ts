@@ -17,6 +17,7 @@ import spteBits from './entries/spte-bits.json';
 import stats from './entries/stats.json';
 import locks from './entries/locks.json';
 import invariantData from './invariants.json';
+import externalData from './external.json';
 
 export * from './types';
 export { RENAMES, renamesFrom, renamesTo, successorChain } from './aliases';
@@ -39,6 +40,9 @@ export const ENTRY_FILES: Record<string, readonly KnowledgeEntry[]> = {
 };
 
 export const ALL_ENTRIES: readonly KnowledgeEntry[] = Object.values(ENTRY_FILES).flat();
+/** Functions named as callers/callees that live in files the function index does not cover. */
+export const EXTERNAL_FUNCTIONS: readonly { name: string; file: string; why: string }[] = externalData;
+
 export const INVARIANTS: readonly InvariantDef[] = invariantData as InvariantDef[];
 export const INVARIANT_IDS: ReadonlySet<string> = new Set(INVARIANTS.map((i) => i.id));
 const invById = new Map(INVARIANTS.map((i) => [i.id, i]));
