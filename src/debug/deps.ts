@@ -4,7 +4,7 @@
  * creates a session passes these capabilities in (the extension wires the real ones, the DAP tests
  * wire fixtures). Every function may answer synchronously or with a promise.
  */
-import type { BugId, EraId, Engine, Frame, Schedule, ThreadId, ThreadSpec } from '../engine/api';
+import type { BugId, EraId, Engine, Frame, Schedule, StepRecord, ThreadId, ThreadSpec } from '../engine/api';
 
 /** A place in a file the user can open. Lines are 1-based. */
 export interface SourceLocation {
@@ -21,6 +21,14 @@ export interface LoadedScenario {
   stepLocation(thread: ThreadId, opIndex: number): SourceLocation | undefined;
   /** The scenario's threads and ops (optional: used for op names of threads that have not run yet). */
   threads?: ThreadSpec[];
+  /**
+   * Optional: take the next atomic step by the schedule (the scenario runner's own driver); undefined
+   * when the schedule is over. Called only when the engine is at the newest step. Without it the
+   * adapter follows `schedule` with its own cursor.
+   */
+  nextStep?(): StepRecord | undefined;
+  /** Optional: why the schedule stopped early (deadlock, a slice that cannot run), if it did. */
+  scheduleError?(): string | undefined;
 }
 
 export interface ScenarioError {
@@ -44,6 +52,8 @@ export interface FunctionAtLine {
   line: number;
   /** Set when the line is a call site inside `fn`: the function called there. */
   callee?: string;
+  /** Other names of `fn` in other eras (the engine uses its era's name). */
+  aliases?: string[];
 }
 
 type MaybePromise<T> = T | Promise<T>;

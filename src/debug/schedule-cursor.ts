@@ -25,6 +25,18 @@ export interface CursorState {
   rr: number;
 }
 
+/** A frontier stepper (see Timeline) that follows `schedule` with a ScheduleCursor. */
+export function cursorStepper(engine: Engine, schedule: Schedule, order: ThreadId[]): () => StepRecord | undefined {
+  const cursor = new ScheduleCursor(engine, schedule, order);
+  return () => {
+    const thread = cursor.next();
+    if (thread === undefined) return undefined;
+    const rec = engine.step(thread);
+    cursor.advance(rec);
+    return rec;
+  };
+}
+
 export class ScheduleCursor {
   state: CursorState = { slice: 0, taken: 0, hits: 0, rr: -1 };
 

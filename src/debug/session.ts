@@ -24,7 +24,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { BugId, EraId, Frame, Op, StateView, ThreadId, Violation } from '../engine/api';
 import { isLoadError, type DebugDeps, type LoadedScenario, type SourceLocation } from './deps';
-import { ScheduleCursor } from './schedule-cursor';
+import { cursorStepper } from './schedule-cursor';
 import { ENTRY, Timeline, comparePos, type Position, type Stop } from './timeline';
 import {
   VariableStore,
@@ -54,6 +54,8 @@ interface SourceBp {
   id: number;
   /** Kernel C file: function (and call site) covered; scenario file: the op line. */
   fn?: string;
+  /** Names of `fn` the engine may use (fn and its era aliases). */
+  names?: string[];
   callee?: string;
   line: number;
   requestedLine: number;
@@ -140,7 +142,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       this.scenario = result;
       const engine = result.engine;
       this.threads = engine.view().threads.map((t) => t.id);
-      this.timeline = new Timeline(engine, new ScheduleCursor(engine, result.schedule, this.threads));
+      this.timeline = new Timeline(engine, result.nextStep ? () => result.nextStep!() : cursorStepper(engine, result.schedule, this.threads));
       this.verifyScenarioBps();
     } catch (e) {
       this.sendErrorResponse(response, { id: 1002, format: `Cannot launch: ${String(e instanceof Error ? e.message : e)}`.replace(/[{}]/g, ''), showUser: true });
@@ -190,6 +192,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
         }
         if (found) {
           bp.fn = found.fn;
+          bp.names = [found.fn, ...(found.aliases ?? [])];
           bp.callee = found.callee;
           bp.verified = true;
           bp.line = found.callee ? line : found.line;
@@ -282,9 +285,9 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       for (const bps of this.sourceBps.values()) {
         for (const b of bps) {
           if (!b.verified || b.scenario) continue;
-          if (!b.callee && b.fn === fn) ids.push(b.id);
-          else if (b.callee === fn && caller?.fn === b.fn) {
-            const viaPoint = prev?.kind === 'point' && prev.frame?.fn === b.fn && prev.frame.point === `calls ${fn}`;
+          if (!b.callee && b.names?.includes(fn)) ids.push(b.id);
+          else if (b.callee === fn && caller && b.names?.includes(caller.fn)) {
+            const viaPoint = prev?.kind === 'point' && prev.frame && b.names.includes(prev.frame.fn) && prev.frame.point === `calls ${fn}`;
             if (!viaPoint) ids.push(b.id);
           }
         }
@@ -297,7 +300,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
     } else if (st.kind === 'point' && st.frame) {
       for (const bps of this.sourceBps.values()) {
-        for (const b of bps) if (b.verified && b.callee && b.fn === st.frame.fn && st.frame.point === `calls ${b.callee}`) ids.push(b.id);
+        for (const b of bps) if (b.verified && b.callee && b.names?.includes(st.frame.fn) && st.frame.point === `calls ${b.callee}`) ids.push(b.id);
       }
     } else if (st.kind === 'end' && this.breakOnViolation) {
       const v = tl.records[st.step]?.violations ?? [];
@@ -357,6 +360,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     }
     const last = tl.lastStop();
     if (last) this.setPos(last);
+    const why = this.scenario?.scheduleError?.();
+    if (why) this.sendEvent(new OutputEvent(`KVM MMU Lab: the schedule stopped early: ${why}\n`, 'stderr'));
     this.sendEvent(new OutputEvent(`KVM MMU Lab: scenario finished after ${tl.records.length} atomic steps, ${tl.engine.violations().length} violation(s)\n`, 'console'));
     this.terminate();
   }

@@ -7,7 +7,6 @@
  * where the thread sits at its preemption point. Step -1 is the entry, before any step.
  */
 import type { Engine, Frame, StepRecord, ThreadId } from '../engine/api';
-import { ScheduleCursor, type CursorState } from './schedule-cursor';
 
 export interface Position {
   step: number;
@@ -35,19 +34,20 @@ export function comparePos(a: Position, b: Position): number {
 
 export class Timeline {
   readonly records: StepRecord[] = [];
-  private readonly cursorAfter: CursorState[] = [];
-  private readonly initialCursor: CursorState;
   private readonly stopCache = new Map<number, Stop[]>();
   /** Set once the schedule has no more work: the number of steps in the whole run. */
   endStep: number | undefined;
 
   constructor(
     readonly engine: Engine,
-    private readonly cursor: ScheduleCursor,
+    /**
+     * Takes the next atomic step by the scenario's schedule, or answers undefined when the schedule is
+     * over. Only ever called at the frontier (the engine has taken exactly `records.length` steps), so
+     * a schedule driver that keeps its own state stays in step with the engine.
+     */
+    private readonly frontierStep: () => StepRecord | undefined,
     private readonly maxSteps = 20000,
-  ) {
-    this.initialCursor = cursor.snapshot();
-  }
+  ) {}
 
   /** Bring the engine to the state after `n` steps, stepping forward by replaying recorded steps. */
   sync(n: number): void {
@@ -73,16 +73,12 @@ export class Timeline {
         return false;
       }
       this.sync(n);
-      this.cursor.restore(n === 0 ? this.initialCursor : this.cursorAfter[n - 1]!);
-      const thread = this.cursor.next();
-      if (thread === undefined) {
+      const rec = this.frontierStep();
+      if (!rec) {
         this.endStep = n;
         return false;
       }
-      const rec = this.engine.step(thread);
-      this.cursor.advance(rec);
       this.records.push(rec);
-      this.cursorAfter.push(this.cursor.snapshot());
     }
     return true;
   }
