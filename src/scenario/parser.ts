@@ -858,7 +858,7 @@ class Validator {
       if (typeof node.value === 'string') {
         if (node.value === 'done') return { done: true };
         if (node.value === 'op') return { opDone: true };
-        if (/^[A-Za-z_][\w]*(:[\w .-]+)?$/.test(node.value) && node.value.includes(':')) return { point: node.value };
+        if (/^[^:\s][^:]*:.+$/.test(node.value)) return { point: node.value };
         this.error('until', node.range, `until '${node.value}' is not understood; use 'done', 'op', a step count, or a preemption point 'function:point' such as 'kvm_zap_obsolete_pages:yield'${node.value.length > 1 ? didYouMean(node.value, UNTIL_WORDS).replace(/; expected.*/, '') : ''}`);
         return null;
       }

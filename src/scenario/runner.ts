@@ -75,8 +75,20 @@ export class ScheduleDriver {
     this.completedSlices = [];
   }
 
+  private orderCache?: ThreadId[];
+  /** Scenario threads in declaration order, then threads the engine adds itself (e.g. a zap worker). */
   private get order(): ThreadId[] {
-    return this.scenario.threads.map((t) => t.id);
+    if (!this.orderCache) {
+      const own = this.scenario.threads.map((t) => t.id);
+      let extra: ThreadId[] = [];
+      try {
+        extra = this.engine.view().threads.map((t) => t.id).filter((id) => !own.includes(id));
+      } catch {
+        extra = [];
+      }
+      this.orderCache = [...own, ...extra];
+    }
+    return this.orderCache;
   }
 
   private slices(): ScheduleSlice[] {
@@ -164,7 +176,7 @@ export class ScheduleDriver {
         if (!u) done = true;
         else if ('steps' in u) done = this.state.inSlice >= u.steps;
         else if ('point' in u) {
-          if (pointMatches(rec.stoppedAt, u.point)) this.state.seen++;
+          if (stepReachedPoint(rec, u.point)) this.state.seen++;
           done = this.state.seen >= (u.occurrence ?? 1);
         } else if ('opDone' in u) done = opFinished(this.engine, rec);
         else if ('done' in u) done = this.threadDone(t);
@@ -186,8 +198,14 @@ export class ScheduleDriver {
   }
 }
 
+/** The step stopped at (or passed through) the named preemption point. */
+export function stepReachedPoint(rec: StepRecord, point: string): boolean {
+  if (pointMatches(rec.stoppedAt, point)) return true;
+  return rec.events.some((e) => e.kind === 'point' && pointMatches(`${e.frame.fn}:${e.frame.point ?? ''}`, point));
+}
+
 export function pointMatches(stoppedAt: string, point: string): boolean {
-  if (stoppedAt === point) return true;
+  if (stoppedAt === point || stoppedAt.endsWith(':' + point)) return true;
   // "fn" alone matches any point inside fn; "fn:point" matches case-insensitively and ignoring separators
   if (!point.includes(':')) return stoppedAt.startsWith(point + ':');
   const norm = (s: string): string => s.toLowerCase().replace(/[\s_-]+/g, '-');
