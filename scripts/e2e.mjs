@@ -234,6 +234,7 @@ async function uiPhase(hostPromise) {
           step.run(ctx),
           new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out after ${(step.timeoutMs || 60_000) / 1000} s`)), step.timeoutMs || 60_000)),
         ]);
+        await page.waitForTimeout(500); // let toasts and hovers finish animating
         await page.screenshot({ path: shot });
         record(`${step.name} [${basename(shot)}]`, true, Date.now() - t);
       } catch (e) {

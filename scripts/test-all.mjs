@@ -68,6 +68,7 @@ console.log('\n== unit: node scripts/run-unit.mjs');
 }
 
 // 4. The .vsix users install (production bundles).
+rmSync(join(ROOT, 'dist/kvm-mmu-lab.vsix'), { force: true }); // never test a stale artifact
 const pkg = await step('package', 'npm', ['run', '--silent', 'package'], { show: false });
 if (pkg.status === 0) {
   const vsix = join(ROOT, 'dist/kvm-mmu-lab.vsix');

@@ -18,11 +18,29 @@ async function quickInput(page, prefix, text, pick) {
   await page.keyboard.press('Enter');
 }
 
-/** Ctrl+P a file by name; resolves when its editor tab is active. */
-export async function quickOpen(page, fileName) {
-  await quickInput(page, 'Control+P', fileName, fileName);
-  await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 30_000 });
+/** Ctrl+P a file by name (exact file name, e.g. mmu.c and not tdp_mmu.c); resolves when its tab is active. */
+export async function quickOpen(page, fileName, hint = fileName) {
+  const exact = new RegExp(`^${fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  await page.locator('.monaco-workbench').first().focus().catch(() => {});
+  await page.keyboard.press('Control+P');
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor({ state: 'visible', timeout: 20_000 });
+  await box.fill(hint);
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+  await page.waitForFunction((n) => document.title.startsWith(`${n} `), fileName, { timeout: 30_000 });
   await page.locator('.editor-instance .view-lines .view-line').first().waitFor({ timeout: 30_000 });
+}
+
+/** Ctrl+G to a 1-based line in the active editor (reveals it, cursor at its start). */
+export async function gotoLine(page, line) {
+  await page.keyboard.press('Control+G');
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor({ state: 'visible', timeout: 20_000 });
+  await box.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 20_000 }).catch(() => {});
 }
 
 /** F1 → a command by its palette label (e.g. "KVM MMU Lab: Show Engine Version"). */
