@@ -671,7 +671,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
         return;
       }
       case 'functionEntries': {
-        response.body = { entries: this.functionEntries() };
+        // all: the whole run (runs the schedule to its end first); default: up to the current position
+        response.body = { entries: this.functionEntries(a.all === true) };
         this.sendResponse(response);
         return;
       }
@@ -687,13 +688,15 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   }
 
   /** How often each kernel function was entered up to the current position, and the last step that did. */
-  functionEntries(): Record<string, { count: number; lastStep: number }> {
+  functionEntries(wholeRun = false): Record<string, { count: number; lastStep: number }> {
     const out: Record<string, { count: number; lastStep: number }> = {};
     const tl = this.timeline;
     if (!tl) return out;
-    for (let s = 0; s <= this.pos.step && s < tl.records.length; s++) {
+    if (wholeRun) tl.lastStop();
+    const upTo = wholeRun ? tl.records.length - 1 : this.pos.step;
+    for (let s = 0; s <= upTo && s < tl.records.length; s++) {
       tl.records[s]!.events.forEach((ev, i) => {
-        if (ev.kind !== 'call' || (s === this.pos.step && i > this.pos.event)) return;
+        if (ev.kind !== 'call' || (!wholeRun && s === this.pos.step && i > this.pos.event)) return;
         const e = (out[ev.frame.fn] ??= { count: 0, lastStep: s });
         e.count++;
         e.lastStep = s;

@@ -444,6 +444,11 @@ describe('kvm-mmu-lab debug adapter', () => {
       assert.deepEqual(entries.kvm_tdp_mmu_map, { count: 1, lastStep: 1 });
       assert.deepEqual(entries.vcpu_enter_guest, { count: 1, lastStep: 0 });
       assert.equal(entries.kvm_mmu_zap_all_fast, undefined);
+      const whole = (await dc.customRequest('functionEntries', { all: true })).body.entries as Record<string, { count: number; lastStep: number }>;
+      assert.deepEqual(whole.vcpu_enter_guest, { count: 2, lastStep: 3 });
+      assert.deepEqual(whole.kvm_mmu_zap_all_fast, { count: 1, lastStep: 2 });
+      assert.equal(((await dc.customRequest('state')).body as { step: number }).step, 1, 'counting the whole run does not move the session');
+      assert.equal((await stack(1))[0]!.name, 'kvm_tdp_mmu_map');
       const pos = (await dc.customRequest('position')).body as { fn: string; location: { path: string; line: number } };
       assert.equal(pos.fn, 'kvm_tdp_mmu_map');
       assert.equal(pos.location.path, TDP_C);
