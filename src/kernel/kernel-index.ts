@@ -28,6 +28,8 @@ export const INDEXED_FILES: readonly string[] = [
   'arch/x86/include/asm/kvm_host.h',
   'include/linux/kvm_host.h',
   'virt/kvm/kvm_main.c',
+  // not in the original list, but vcpu_enter_guest / flush_shadow (<= 6.1) / CR4 handling live here
+  'arch/x86/kvm/x86.c',
 ];
 
 /** True if `dir` looks like a kernel tree (has arch/x86/kvm). */

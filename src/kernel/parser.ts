@@ -458,6 +458,15 @@ class Extractor {
           this.symbols.push(sym);
         }
         const type = child.childForFieldName('type');
+        if (!declared && type && type.type === 'macro_type_specifier') {
+          // DECLARE_BITMAP(name, n) and friends: the first macro argument is the member name
+          const m = /^\s*\w+\s*\(\s*([A-Za-z_]\w*)/.exec(type.text);
+          if (m) {
+            const sym = this.base(child, `${container}.${m[1]}`, 'field');
+            sym.container = container;
+            this.symbols.push(sym);
+          }
+        }
         if (type && (type.type === 'struct_specifier' || type.type === 'union_specifier')) {
           const inner = type.childForFieldName('body');
           const innerName = type.childForFieldName('name')?.text;
