@@ -1,0 +1,97 @@
+// The kvm-mmu-lab debugger in the real extension host: a breakpoint in demo/arch/x86/kvm/mmu/tdp_mmu.c
+// inside kvm_tdp_mmu_map (entered by every TDP page fault), a bundled TDP scenario started with
+// vscode.debug.startDebugging, the stop seen by a DebugAdapterTracker, the stack read back over DAP.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { EXTENSION_ID } from './00-activation.e2e';
+
+const DEBUG_TYPE = 'kvm-mmu-lab';
+const FUNCTION = 'kvm_tdp_mmu_map';
+
+interface StoppedMessage {
+  type: 'event';
+  event: 'stopped';
+  body: { reason: string; threadId: number };
+}
+
+function demoRoot(): string {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  const candidates = [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...(ext ? [path.join(ext.extensionPath, 'demo')] : [])];
+  const root = candidates.find((c) => fs.existsSync(path.join(c, 'arch/x86/kvm/mmu/tdp_mmu.c')));
+  assert.ok(root, `no kernel tree with arch/x86/kvm/mmu/tdp_mmu.c in ${candidates.join(', ')}`);
+  return root;
+}
+
+/** A bundled scenario that runs the TDP MMU and takes a page fault. */
+function tdpScenario(root: string): string {
+  const dirs = [path.join(root, 'scenarios'), path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'demo', 'scenarios')];
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (!name.endsWith('.kvmmmu.yaml')) continue;
+      const text = fs.readFileSync(path.join(dir, name), 'utf8');
+      if (/mmu:\s*tdp\b/.test(text) && /page_fault/.test(text) && !/^\s*bug:/m.test(text)) return path.join(dir, name);
+    }
+  }
+  assert.fail(`no bundled TDP scenario with a page fault in ${dirs.join(', ')}`);
+}
+
+suite('debugger', () => {
+  suiteSetup(async () => {
+    await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
+  });
+
+  teardown(async () => {
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+    if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging();
+  });
+
+  test('a breakpoint in tdp_mmu.c stops the scenario with the simulated kernel stack', async () => {
+    const root = demoRoot();
+    const file = path.join(root, 'arch/x86/kvm/mmu/tdp_mmu.c');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const def = lines.findIndex((l) => new RegExp(`^\\w.*\\b${FUNCTION}\\(`).test(l));
+    assert.ok(def >= 0, `${FUNCTION} is not defined in ${file}`);
+    const bodyLine = lines.findIndex((l, i) => i > def && l.startsWith('{')) + 1; // first line inside the body (0-based)
+    const scenario = tdpScenario(root);
+
+    const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(bodyLine, 0)));
+    vscode.debug.addBreakpoints([bp]);
+
+    let onStopped!: (m: { session: vscode.DebugSession; msg: StoppedMessage }) => void;
+    const stopped = new Promise<{ session: vscode.DebugSession; msg: StoppedMessage }>((resolve) => (onStopped = resolve));
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
+      createDebugAdapterTracker: (session) => ({
+        onDidSendMessage: (m: { type?: string; event?: string }) => {
+          if (m.type === 'event' && m.event === 'stopped') onStopped({ session, msg: m as StoppedMessage });
+        },
+      }),
+    });
+    try {
+      const started = await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: 'e2e: TDP scenario', scenario, stopOnEntry: false });
+      assert.ok(started, `startDebugging failed for ${scenario}`);
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no stop in ${FUNCTION} within 20 s`)), 20_000));
+      const { session, msg } = await Promise.race([stopped, timeout]);
+      assert.strictEqual(msg.body.reason, 'breakpoint');
+
+      const trace = (await session.customRequest('stackTrace', { threadId: msg.body.threadId })) as { stackFrames: Array<{ name: string; line: number; source?: { path?: string } }> };
+      const frames = trace.stackFrames;
+      assert.ok(frames.length >= 2, `stack too short: ${frames.map((f) => f.name).join(' <- ')}`);
+      assert.strictEqual(frames[0]!.name, FUNCTION);
+      assert.strictEqual(path.resolve(frames[0]!.source?.path ?? ''), path.resolve(file));
+      assert.strictEqual(frames[0]!.line, def + 1, 'the frame opens the function definition');
+      const bottom = frames[frames.length - 1]!;
+      assert.match(bottom.name, /^scenario: /);
+      assert.strictEqual(path.resolve(bottom.source?.path ?? ''), path.resolve(scenario));
+
+      const state = (await session.customRequest('state')) as { step: number; view: { mmu: string } };
+      assert.strictEqual(state.view.mmu, 'tdp');
+      const threads = (await session.customRequest('threads')) as { threads: Array<{ id: number; name: string }> };
+      assert.ok(threads.threads.some((t) => t.id === msg.body.threadId));
+    } finally {
+      tracker.dispose();
+    }
+  });
+});
