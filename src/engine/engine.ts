@@ -1,0 +1,379 @@
+/**
+ * Threads, scheduling, history (snapshots + replay), hashing and the Engine object.
+ */
+import type { Engine, EngineOptions, Frame, Op, Schedule, StateView, StepRecord, ThreadId, ThreadKind, ThreadSpec, Violation } from './api';
+import { Kvm, Pt, ThreadCtx } from './kvm';
+import { PROFILES } from './profiles';
+import { Auditor } from './invariants';
+import { buildView, canonicalState } from './view';
+
+/** Extra knobs beyond the contract's EngineOptions (all optional, defaults in brackets). */
+export interface EngineTuning {
+  /** 'full': events with frames and effects [default]; 'count': only counts (benchmarks). */
+  trace?: 'full' | 'count';
+  /** 'full': event checks + whole-state audit after every step [default]; 'events': event checks only; 'off'. */
+  audit?: 'full' | 'events' | 'off';
+  /** Keep StepRecords (needed for stepBack/goto) [true]. */
+  history?: boolean;
+  /** Take a snapshot at the first quiescent step at least this many steps after the previous one [64]. */
+  snapshotEvery?: number;
+}
+
+export type FullEngineOptions = EngineOptions & EngineTuning;
+
+interface ThreadState {
+  spec: ThreadSpec;
+  ctx: ThreadCtx;
+  opIndex: number;
+  gen: Generator<Pt, unknown, void> | null;
+  pending: Pt | null;
+  /** Worker threads get their ops queued at run time. */
+  dynamic: boolean;
+}
+
+interface Snapshot { pos: number; kvm: unknown; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number }
+
+/** FNV-1a over a string, folded into a running 32-bit hash. */
+export function fnv(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+  return h >>> 0;
+}
+
+export interface EngineInternals extends Engine {
+  kvm: Kvm;
+  options: FullEngineOptions;
+  /** Explorer hook: the thread ids that could take a step now (same as runnableThreads). */
+  enabledChoices(): ThreadId[];
+  /** A new engine at the same position (replays the choices). */
+  fork(): EngineInternals;
+  /** Choices made so far (thread per step), for replay. */
+  choices(): ThreadId[];
+  currentOp(thread: ThreadId): Op | undefined;
+}
+
+export class EngineImpl implements EngineInternals {
+  readonly config;
+  readonly options: FullEngineOptions;
+  kvm!: Kvm;
+  private threads: ThreadState[] = [];
+  private byId = new Map<ThreadId, ThreadState>();
+  private records: StepRecord[] = [];
+  private pos = 0;
+  private hash = 2166136261;
+  private hashes: number[] = [];
+  private snapshots: Snapshot[] = [];
+  private lastSnap = 0;
+  private allViolations: Violation[] = [];
+  private auditor!: Auditor;
+  private readonly keepHistory: boolean;
+  private readonly scratch: StepRecord;
+
+  constructor(options: FullEngineOptions) {
+    this.options = options;
+    this.config = options.config;
+    this.keepHistory = options.history !== false;
+    this.scratch = { index: 0, thread: '', opIndex: 0, op: { op: 'exit_guest' }, stoppedAt: '', events: [], stack: [], violations: [] };
+    this.reset();
+  }
+
+  private reset(): void {
+    const p = PROFILES[this.config.era];
+    if (!p) throw new Error(`unknown era ${this.config.era}`);
+    const audit = this.options.audit ?? 'full';
+    this.kvm = new Kvm(this.config, p, { trace: (this.options.trace ?? 'full') === 'full', auditEvents: audit !== 'off' });
+    this.auditor = new Auditor(this.kvm, audit === 'full');
+    this.threads = [];
+    this.byId.clear();
+    const specs = [...this.options.threads];
+    if (p.tdpRootModel === '5.18' && this.config.mmu !== 'shadow' && !specs.some((s) => s.id === 'tdp_mmu_zap_wq')) {
+      specs.push({ id: 'tdp_mmu_zap_wq', kind: 'worker', ops: [] });
+    }
+    for (const spec of specs) {
+      const ts: ThreadState = {
+        spec: { ...spec, ops: [...spec.ops] },
+        ctx: { id: spec.id, kind: spec.kind, vcpu: spec.vcpu ?? 0, stack: [], held: null },
+        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq',
+      };
+      this.threads.push(ts);
+      this.byId.set(spec.id, ts);
+    }
+    this.kvm.waitHook = (c) => this.waitHolds(c);
+    this.pos = 0;
+    this.hash = 2166136261;
+    this.hashes = [this.hash];
+    this.allViolations = [];
+    this.snapshots = [this.snapshot()];
+    this.lastSnap = 0;
+  }
+
+  private waitHolds(c: unknown): boolean {
+    const w = c as { threadDone?: ThreadId; point?: string; thread?: ThreadId };
+    if (w.threadDone) { const t = this.byId.get(w.threadDone); return !t || this.threadDone(t); }
+    if (w.point && w.thread) { const t = this.byId.get(w.thread); return !!t && !!t.pending && t.pending.point === w.point; }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Threads
+  // ---------------------------------------------------------------------------------------------
+  private opsLeft(t: ThreadState): boolean {
+    if (t.dynamic) return this.kvm.s.workQueue.length > 0 && !this.kvm.workerBusy;
+    return t.opIndex < t.spec.ops.length;
+  }
+
+  private threadDone(t: ThreadState): boolean { return t.gen === null && !this.opsLeft(t); }
+
+  private canRun(t: ThreadState): boolean {
+    if (t.gen === null) return this.opsLeft(t);
+    const p = t.pending;
+    if (!p) return true;
+    if (p.acquire && !this.kvm.canGrant(p.acquire)) return false;
+    if (p.wait && !p.wait()) return false;
+    return true;
+  }
+
+  runnableThreads(): ThreadId[] {
+    const out: ThreadId[] = [];
+    for (const t of this.threads) if (this.canRun(t)) out.push(t.spec.id);
+    return out;
+  }
+
+  enabledChoices(): ThreadId[] { return this.runnableThreads(); }
+
+  isDone(): boolean { return this.threads.every((t) => this.threadDone(t)); }
+
+  currentOp(thread: ThreadId): Op | undefined {
+    const t = this.byId.get(thread);
+    return t ? t.spec.ops[t.opIndex] : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Stepping
+  // ---------------------------------------------------------------------------------------------
+  step(thread: ThreadId): StepRecord {
+    if (this.keepHistory && this.pos < this.records.length) {
+      this.records.length = this.pos;
+      this.hashes.length = this.pos + 1;
+      this.snapshots = this.snapshots.filter((s) => s.pos <= this.pos);
+      this.lastSnap = this.snapshots[this.snapshots.length - 1].pos;
+    }
+    const rec = this.doStep(thread);
+    if (this.keepHistory) this.records.push(rec);
+    return rec;
+  }
+
+  private doStep(thread: ThreadId): StepRecord {
+    const t = this.byId.get(thread);
+    if (!t) throw new Error(`no thread ${thread}`);
+    if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
+    const kvm = this.kvm;
+    kvm.events = [];
+    kvm.violations = [];
+    kvm.step = this.pos + 1;
+    kvm.cur = t.ctx;
+    const effBefore = kvm.nEff;
+    let opIndex = t.opIndex;
+    if (t.gen === null) {
+      if (t.dynamic) t.spec.ops.push({ op: '__tdp_zap_root_work' } as unknown as Op);
+      opIndex = t.opIndex;
+      t.gen = kvm.runOp(t.ctx, t.spec.ops[t.opIndex]) as Generator<Pt, unknown, void>;
+      t.pending = null;
+    }
+    if (t.pending && t.pending.acquire) kvm.grant(t.ctx, t.pending.acquire);
+    const r = t.gen.next();
+    let stoppedAt: string;
+    if (r.done) {
+      if (t.ctx.held) kvm.unlock(t.ctx);
+      t.gen = null; t.pending = null; t.ctx.stack = [];
+      t.opIndex++;
+      stoppedAt = 'op-done';
+    } else {
+      t.pending = r.value;
+      stoppedAt = r.value.point;
+    }
+    this.auditor.afterStep(kvm.events.length > 0 || kvm.nEff !== effBefore);
+    const op = t.spec.ops[opIndex];
+    const violations = kvm.violations;
+    for (const v of violations) this.allViolations.push(v);
+    this.pos++;
+    // trace hash: full mode hashes the events; count mode hashes the step outline and effect count
+    let h = fnv(this.hash, thread + '|' + stoppedAt + '|' + (kvm.nEff - effBefore));
+    if (kvm.tr) h = fnv(h, JSON.stringify(kvm.events));
+    for (const v of violations) h = fnv(h, v.id);
+    this.hash = h;
+    this.hashes.push(h);
+    const rec: StepRecord = this.keepHistory
+      ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.map((f) => ({ ...f })), violations }
+      : Object.assign(this.scratch, { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: [], violations });
+    kvm.cur = null;
+    if (this.keepHistory && this.pos - this.lastSnap >= (this.options.snapshotEvery ?? 64) && this.quiescent()) {
+      this.snapshots.push(this.snapshot());
+      this.lastSnap = this.pos;
+    }
+    return rec;
+  }
+
+  private quiescent(): boolean { return this.threads.every((t) => t.gen === null); }
+
+  private snapshot(): Snapshot {
+    return {
+      pos: this.pos, kvm: structuredClone(this.kvm.s), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
+      hash: this.hash, viol: this.allViolations.length, nEff: this.kvm.nEff, kvmStep: this.kvm.step,
+    };
+  }
+
+  private restore(s: Snapshot): void {
+    this.kvm.s = structuredClone(s.kvm) as Kvm['s'];
+    this.kvm.nEff = s.nEff;
+    this.kvm.workerBusy = false;
+    this.threads.forEach((t, i) => {
+      t.opIndex = s.threads[i].opIndex; t.gen = null; t.pending = null; t.ctx.stack = []; t.ctx.held = null;
+      if (t.dynamic) t.spec.ops.length = t.opIndex;
+    });
+    this.pos = s.pos;
+    this.hash = s.hash;
+    this.allViolations.length = s.viol;
+  }
+
+  stepBack(): void {
+    if (this.pos === 0) return;
+    this.goto(this.pos - 1);
+  }
+
+  goto(index: number): void {
+    if (!this.keepHistory) throw new Error('history is disabled for this engine');
+    if (index < 0 || index > this.records.length) throw new Error(`goto(${index}) outside 0..${this.records.length}`);
+    if (index === this.pos) return;
+    if (index < this.pos) {
+      let snap = this.snapshots[0];
+      for (const s of this.snapshots) if (s.pos <= index && s.pos >= snap.pos) snap = s;
+      this.restore(snap);
+    }
+    while (this.pos < index) {
+      const want = this.records[this.pos];
+      const rec = this.doStep(want.thread);
+      this.records[rec.index] = rec;
+    }
+    this.hashes.length = this.pos + 1;
+    this.hashes[this.pos] = this.hash;
+  }
+
+  get history(): readonly StepRecord[] { return this.records; }
+  get position(): number { return this.pos; }
+
+  choices(): ThreadId[] { return this.records.slice(0, this.pos).map((r) => r.thread); }
+
+  fork(): EngineInternals {
+    const e = new EngineImpl(this.options);
+    for (const c of this.choices()) e.step(c);
+    return e;
+  }
+
+  view(): StateView {
+    return buildView(this.kvm, this.pos, this.threads.map((t) => ({
+      id: t.spec.id, kind: t.spec.kind as ThreadKind, opIndex: t.opIndex, done: this.threadDone(t),
+      stack: t.ctx.stack.map((f: Frame) => ({ ...f })),
+      blockedOn: t.gen && t.pending && !this.canRun(t) ? (t.pending.acquire ? `mmu_lock (${t.pending.acquire})` : t.pending.point) : undefined,
+    })));
+  }
+
+  stateHash(): string {
+    const threads = this.threads.map((t) => `${t.spec.id}:${t.opIndex}:${t.pending ? t.pending.point : '-'}:${t.ctx.stack.map((f) => f.fn + '@' + (f.point ?? '')).join('>')}`);
+    let h = fnv(2166136261, canonicalState(this.kvm));
+    h = fnv(h, threads.join(';'));
+    let h2 = fnv(0x811c9dc5 ^ 0x5bd1e995, canonicalState(this.kvm) + threads.join(';'));
+    h2 = fnv(h2, String(h));
+    return h.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+  }
+
+  traceHash(): string { return this.hash.toString(16).padStart(8, '0') + ':' + this.pos; }
+
+  violations(): Violation[] { return [...this.allViolations]; }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Schedules
+// -------------------------------------------------------------------------------------------------
+
+export interface RunResult { completed: boolean; stoppedBecause?: string }
+
+/** Run a schedule to completion (or until it cannot continue). */
+export function runSchedule(engine: Engine, schedule: Schedule, maxSteps = 10_000_000): RunResult {
+  let steps = 0;
+  switch (schedule.kind) {
+    case 'sequential': {
+      // keep running the first runnable thread in declaration order; blocked threads let others run
+      while (!engine.isDone()) {
+        const r = engine.runnableThreads();
+        if (!r.length) return { completed: false, stoppedBecause: 'deadlock: no runnable thread' };
+        engine.step(r[0]);
+        if (++steps > maxSteps) return { completed: false, stoppedBecause: 'step limit' };
+      }
+      return { completed: true };
+    }
+    case 'round-robin': {
+      let k = 0;
+      while (!engine.isDone()) {
+        const r = engine.runnableThreads();
+        if (!r.length) return { completed: false, stoppedBecause: 'deadlock: no runnable thread' };
+        engine.step(r[k % r.length]);
+        k++;
+        if (++steps > maxSteps) return { completed: false, stoppedBecause: 'step limit' };
+      }
+      return { completed: true };
+    }
+    case 'explicit': {
+      for (const [n, slice] of schedule.slices.entries()) {
+        const u = slice.until;
+        const startOp = opIndexOf(engine, slice.thread);
+        let count = 0, occ = 0;
+        for (;;) {
+          if (!engine.runnableThreads().includes(slice.thread)) {
+            if (isThreadDone(engine, slice.thread) && (!u || 'done' in u || 'opDone' in u)) break;
+            return { completed: false, stoppedBecause: `slice ${n}: thread ${slice.thread} is not runnable` };
+          }
+          const rec = engine.step(slice.thread);
+          count++;
+          if (++steps > maxSteps) return { completed: false, stoppedBecause: 'step limit' };
+          if (!u) break;
+          if ('steps' in u) { if (count >= u.steps) break; }
+          else if ('opDone' in u) { if (rec.stoppedAt === 'op-done' && opIndexOf(engine, slice.thread) > startOp) break; }
+          else if ('done' in u) { if (isThreadDone(engine, slice.thread)) break; }
+          else if ('point' in u) {
+            if (rec.stoppedAt === u.point || rec.stoppedAt.endsWith(':' + u.point) || rec.events.some((e) => e.kind === 'point' && `${e.frame.fn}:${e.frame.point}` === u.point)) {
+              occ++;
+              if (occ >= (u.occurrence ?? 1)) break;
+            }
+            if (isThreadDone(engine, slice.thread)) return { completed: false, stoppedBecause: `slice ${n}: point ${u.point} never reached` };
+          }
+        }
+      }
+      return engine.isDone() ? { completed: true } : { completed: false, stoppedBecause: 'schedule exhausted before every thread finished' };
+    }
+    case 'open': {
+      // The explorer drives open schedules itself through enabledChoices()/step()/fork(); run here
+      // means "take the first enabled choice" so the schedule still terminates.
+      const limit = schedule.maxDepth ?? maxSteps;
+      while (!engine.isDone()) {
+        const r = engine.runnableThreads().filter((x) => !schedule.threads || schedule.threads.includes(x));
+        if (!r.length) return { completed: false, stoppedBecause: 'no enabled choice' };
+        engine.step(r[0]);
+        if (++steps >= limit) return { completed: false, stoppedBecause: 'maxDepth' };
+      }
+      return { completed: true };
+    }
+  }
+}
+
+function opIndexOf(engine: Engine, thread: ThreadId): number {
+  const h = engine.history;
+  for (let i = Math.min(engine.position, h.length) - 1; i >= 0; i--) {
+    const r = h[i];
+    if (r.thread === thread) return r.stoppedAt === 'op-done' ? r.opIndex + 1 : r.opIndex;
+  }
+  return 0;
+}
+
+function isThreadDone(engine: Engine, thread: ThreadId): boolean {
+  return engine.view().threads.find((t) => t.id === thread)?.done ?? true;
+}

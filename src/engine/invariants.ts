@@ -1,0 +1,200 @@
+/**
+ * Invariant catalogue and the auditor.
+ *
+ * Two kinds of checks:
+ *  - event checks live at the point in kvm.ts where the bad thing happens (a freed page reached
+ *    through the hash, a lock dropped inside the RT-3 window, an SPTE installed for a pfn the host no
+ *    longer maps, ...). They are cheap and always on unless audit is 'off'.
+ *  - state checks (this file) walk the whole state after a step that changed something. They are on
+ *    by default ('full') and can be switched off for throughput benchmarks.
+ */
+import type { EraId } from './api';
+import type { Kvm } from './kvm';
+import { LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
+
+export interface InvariantInfo {
+  id: string;
+  title: string;
+  /** S = shadow MMU, T = TDP MMU, G = generic notifier layer. */
+  scope: Array<'S' | 'T' | 'G'>;
+  eras: EraId[];
+  /** One line, in our own words. */
+  explanation: string;
+  /** How the engine checks it: 'state' after each step, 'event' where it happens, 'none' documented only. */
+  check: 'state' | 'event' | 'state+event' | 'none';
+}
+
+const ALL: EraId[] = ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'];
+const FAST: EraId[] = ['3.11', '5.15', '5.17', '5.18', '6.1', '6.19'];
+const TDP: EraId[] = ['5.15', '5.17', '5.18', '6.1', '6.19'];
+const UNSYNC: EraId[] = ALL.filter((e) => e !== '2.6.27');
+const inv = (id: string, title: string, scope: InvariantInfo['scope'], eras: EraId[], check: InvariantInfo['check'], explanation: string): InvariantInfo => ({ id, title, scope, eras, check, explanation });
+
+export const INVARIANTS: InvariantInfo[] = [
+  inv('RT-1', 'never load an invalid or obsolete root', ['S', 'T'], ALL, 'event', 'A vCPU may only start using a root whose page is valid and of the current generation.'),
+  inv('RT-2', 'roots are freed only at refcount zero', ['S', 'T'], ALL, 'state+event', 'root_count/tdp_mmu_root_count equals the references held; a referenced root page is never freed.'),
+  inv('RT-3', 'invalidate and request in one locked section', ['S', 'T'], FAST, 'event', 'Between bumping the generation (or invalidating TDP roots) and posting the reload/free-obsolete request, mmu_lock must not be dropped.'),
+  inv('RT-4', 'request after the invalid bit', ['S'], ALL, 'none', 'The free-obsolete request is posted only once role.invalid is visible; the engine sets the bit before requesting by construction.'),
+  inv('RT-5', 'notifier unmaps reach invalid roots', ['T'], TDP, 'event', 'An MMU-notifier unmap must also zap SPTEs that sit in invalidated-but-not-yet-freed TDP roots.'),
+  inv('RT-6', 'free every obsolete root', ['S', 'T'], ['5.18', '6.1', '6.19'], 'event', 'Servicing KVM_REQ_MMU_FREE_OBSOLETE_ROOTS leaves no obsolete root in the current slot or any prev_roots slot.'),
+  inv('RT-7', 'read-lock yield-safe walks see valid roots only', ['T'], TDP, 'none', 'Yielding root iterators under the read lock skip invalid roots, except the invalidated-root zapper; encoded in the walkers.'),
+  inv('RT-8', 'root load flushes the current TLB context', ['S', 'T'], ALL, 'event', 'kvm_mmu_load ends with a flush of the current context, so entries tagged with a recycled root are never used.'),
+  inv('FZ-1', 'no guest entry with an obsolete root', ['S', 'T'], FAST, 'event', 'After mmu_valid_gen changes, no vCPU enters the guest on a root of the old generation.'),
+  inv('FZ-2', 'new pages carry the current generation', ['S'], FAST, 'event', 'Pages created after the bump are stamped with the new mmu_valid_gen and lookups skip obsolete pages.'),
+  inv('FZ-3', 'obsolete pages zapped oldest first', ['S'], FAST, 'none', 'kvm_zap_obsolete_pages walks active_mmu_pages from the tail and stops at the first current page.'),
+  inv('FZ-4', 'free only after the commit flush', ['S'], FAST, 'event', 'Pages prepared by the fast zap are freed only by the commit that follows one remote TLB flush.'),
+  inv('FZ-5', 'one old generation at a time', ['S'], ['5.15', '5.17', '5.18', '6.1', '6.19'], 'state', 'With the u8 toggle, every live page is of the current or the one previous generation.'),
+  inv('FZ-6', 'invalidated TDP roots zapped before return', ['T'], TDP, 'none', 'The fast zap waits for (or performs) the zap of invalidated TDP roots before returning.'),
+  inv('US-1', 'only level-1 indirect pages are unsync', ['S'], UNSYNC, 'state', 'unsync is set only on 4K pages that shadow a guest page table.'),
+  inv('US-2', 'unsync bitmap matches the children', ['S'], UNSYNC, 'state', 'A child that is unsync or has unsync children has its bit set in the parent; unsync_children counts the bits (stale bits allowed).'),
+  inv('US-3', 'unsync pages reachable from a root', ['S'], UNSYNC, 'none', 'Every unsync page has a marked path from some root so that a root sync finds it.'),
+  inv('US-4', 'unsync before writable', ['S'], UNSYNC, 'none', 'The unsync mark is set before the SPTE that lets the guest write the table; the engine orders it by construction.'),
+  inv('US-5', 'zap unsync descendants first', ['S'], UNSYNC, 'none', 'Zapping a page first zaps its unsync descendants so none is left pending.'),
+  inv('RM-1', 'rmap consistency', ['S'], ALL, 'state+event', 'Every present leaf SPTE of the shadow MMU is in exactly one rmap (gfn, level) and every rmap entry points at such an SPTE.'),
+  inv('RM-2', 'rmap head encoding', ['S'], ALL, 'state', 'Head 0 is empty, an even head is the single SPTE pointer, an odd head points at a non-empty pte_list_desc chain.'),
+  inv('RM-3', 'parent_ptes consistency', ['S'], ALL, 'state', 'parent_ptes of a page lists exactly the non-leaf SPTEs that point at it.'),
+  inv('RM-4', 'rmap shape changes under the write lock', ['S'], ALL, 'state', 'Rmaps change shape only while mmu_lock is held for write (or the spinlock).'),
+  inv('LP-1', 'disallow_lpage accounting', ['S'], ALL, 'state', 'Each huge frame counts its misalignment pins plus the write-protecting shadow pages inside it; no huge SPTE where the count is non-zero.'),
+  inv('HS-1', 'hash membership until free', ['S'], ALL, 'state+event', 'A shadow page stays in mmu_page_hash from allocation until it is freed, and a freed page is never reached.'),
+  inv('AL-1', 'active list order and content', ['S'], ALL, 'state', 'active_mmu_pages holds the accounted pages newest first; zapped pages leave it for an invalid list.'),
+  inv('IT-1', 'safe iteration', ['S'], ALL, 'event', 'A walk that saved its next node must not let its body free that node; restart when collateral zaps happen.'),
+  inv('ZC-1', 'zap counts are exact', ['S'], ALL, 'event', 'The count a zap routine reports equals the pages it really zapped.'),
+  inv('ZC-2', 'n_used_mmu_pages is exact', ['S'], ALL, 'state', 'n_used_mmu_pages equals the number of allocated, accounted, not yet freed shadow pages.'),
+  inv('FR-1', 'no reference to freed page tables', ['S', 'T'], ALL, 'state', 'No SPTE, root slot or list points at a freed page; freeing follows a flush.'),
+  inv('TL-1', 'flush before unlock', ['S', 'T'], ALL, 'event', 'After zapping or write-protecting SPTEs of a loaded root, remote TLBs are flushed before mmu_lock is dropped; a stale TLB entry is never used.'),
+  inv('TL-2', 'root load flushes', ['S', 'T'], ALL, 'none', 'Loading a root flushes the current TLB context (see RT-8).'),
+  inv('MN-1', 'no stale install', ['G', 'S', 'T'], ALL, 'event', 'An SPTE is installed only for the pfn the host still maps, i.e. the fault saw no invalidation since its sequence snapshot.'),
+  inv('MN-2', 'begin before zap, sequence before count', ['G'], ALL, 'state', 'in_progress is raised before zapping and the sequence is bumped before in_progress drops; in_progress is never negative.'),
+  inv('MN-3', 'flush before the notifier returns', ['G'], ALL, 'event', 'If an invalidation zapped SPTEs, TLBs are flushed before it returns (checked with TL-1).'),
+  inv('MN-4', 'complete coverage', ['G', 'S', 'T'], ALL, 'state+event', 'After an invalidation no SPTE maps the range, and no SPTE maps a page the host has freed.'),
+  inv('MN-5', 'rmap consistency for notifiers', ['S'], ALL, 'state', 'Same as RM-1: gfn-based notifiers find every mapping through the rmaps.'),
+  inv('MN-6', 'range recorded with in_progress', ['G'], ['6.19'], 'state', 'While an invalidation is in progress, a range has been recorded (range-aware eras).'),
+  inv('AG-1', 'aging changes only the Accessed bit', ['S', 'T'], ALL, 'none', 'Aging never changes pfn or permissions; the engine clears only bit 5.'),
+  inv('AG-2', 'lockless readers never see freed tables', ['S', 'T'], ['6.19'], 'none', 'Lockless aging relies on RCU / rmap lock; the engine frees only after zapping.'),
+  inv('AG-3', 'rmap chains change under mmu_lock and the rmap lock', ['S'], ['6.19'], 'none', 'Lockless aging readers only read rmap heads.'),
+  inv('AG-4', 'clear_young consults both MMUs', ['S', 'T'], ['5.15', '5.17', '5.18', '6.1', '6.19'], 'event', 'A page a shadow-MMU SPTE has recently used must not be reported old: aging must consult the shadow MMU too.'),
+  inv('AG-5', 'aging walks valid roots only (6.15+)', ['T'], ['6.19'], 'none', 'Non-unmapping walks skip invalid TDP roots in lockless aging.'),
+  inv('LK-1', 'lock nesting', ['S', 'T'], ALL, 'none', 'Leaf spinlocks nest inside mmu_lock; notifiers never take slots_lock.'),
+];
+
+export class Auditor {
+  constructor(private kvm: Kvm, private full: boolean) {}
+
+  afterStep(changed: boolean): void {
+    if (!this.full || !changed) return;
+    this.checkState();
+  }
+
+  private v(id: string, msg: string, objects: string[]): void { this.kvm.violate(id, msg, objects); }
+
+  checkState(): void {
+    const kvm = this.kvm, s = kvm.s;
+    const shadow = [...s.sps.values()].filter((sp) => !sp.tdp);
+    // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
+    const inRmap = new Map<number, number>();
+    for (const m of s.memslots) {
+      m.rmap.forEach((a, li) => {
+        if (!a) return;
+        for (let k = 0; k < a.length; k++) {
+          const head = a[k];
+          if (!head) continue;
+          if (head % 2 === 1) {
+            const chain = kvm.descChain(head);
+            if (!chain.length || chain.some((d) => d.length === 0 || d.length > kvm.p.pteListExt)) this.v('RM-2', `malformed pte_list_desc chain in rmap slot ${m.id} level ${li + 1} index ${k}`, [`slot ${m.id}`]);
+          }
+          for (const sptep of kvm.listEntries(head)) {
+            inRmap.set(sptep, (inRmap.get(sptep) ?? 0) + 1);
+            const sp = s.sps.get(sptepSp(sptep));
+            const val = sp ? kvm.getSpte(sp, sptepIndex(sptep)) : 0;
+            if (!sp || !isPresent(val) || !kvm.isLeaf(sp, val)) this.v('RM-1', `rmap entry ${'0x' + sptep.toString(16)} does not point at a present leaf SPTE`, [`slot ${m.id}`, `sp#${sptepSp(sptep)}`]);
+            else if (sp.level !== li + 1) this.v('RM-1', `rmap entry of sp#${sp.id} is on level ${li + 1}`, [`sp#${sp.id}`]);
+          }
+        }
+      });
+    }
+    const childRefs = new Map<number, number[]>();
+    for (const sp of shadow) {
+      if (sp.unsync && (sp.level !== 1 || sp.direct)) this.v('US-1', `sp#${sp.id} is unsync at level ${sp.level}`, [`sp#${sp.id}`]);
+      if (sp.unsyncChildren !== sp.unsyncBitmap.length) this.v('US-2', `sp#${sp.id} unsync_children ${sp.unsyncChildren} != bitmap popcount ${sp.unsyncBitmap.length}`, [`sp#${sp.id}`]);
+      if (!sp.spt) continue;
+      for (let i = 0; i < 512; i++) {
+        const val = sp.spt[i];
+        if (!isPresent(val)) continue;
+        if (kvm.isLeaf(sp, val)) {
+          const n = inRmap.get(sptepOf(sp.id, i)) ?? 0;
+          if (n !== 1) this.v('RM-1', `leaf SPTE sp#${sp.id}[${i}] appears ${n} times in rmaps`, [`sp#${sp.id}`]);
+        } else {
+          const cid = sptePfn(val) - SP_PFN_BASE;
+          const child = s.sps.get(cid);
+          if (!child) { this.v('FR-1', `sp#${sp.id}[${i}] points at freed page sp#${cid}`, [`sp#${sp.id}`, `sp#${cid}`]); continue; }
+          let l = childRefs.get(cid); if (!l) childRefs.set(cid, l = []); l.push(sptepOf(sp.id, i));
+          if ((child.unsync || child.unsyncChildren > 0) && !sp.unsyncBitmap.includes(i)) this.v('US-2', `sp#${sp.id} bit ${i} clear but child sp#${cid} needs sync`, [`sp#${sp.id}`, `sp#${cid}`]);
+        }
+      }
+    }
+    // RM-3 parent_ptes
+    for (const sp of shadow) {
+      const want = (childRefs.get(sp.id) ?? []).sort((a, b) => a - b).join(',');
+      const have = kvm.listEntries(sp.parentPtes).sort((a, b) => a - b).join(',');
+      if (want !== have) this.v('RM-3', `parent_ptes of sp#${sp.id} do not match the SPTEs pointing at it`, [`sp#${sp.id}`]);
+    }
+    // ZC-2 n_used_mmu_pages
+    const accounted = shadow.filter((sp) => (kvm.p.prepareCommit ? sp.life === LIFE_LIVE : sp.life !== LIFE_FREED)).length;
+    if (s.nUsed !== accounted) this.v('ZC-2', `n_used_mmu_pages is ${s.nUsed} but ${accounted} shadow pages are accounted`, ['kvm->arch.n_used_mmu_pages']);
+    // HS-1 hash membership
+    let inHash = 0;
+    for (const [b, ids] of s.hash) for (const id of ids) {
+      const sp = s.sps.get(id);
+      if (!sp) this.v('HS-1', `mmu_page_hash[${b}] holds freed sp#${id}`, [`sp#${id}`]);
+      else { inHash++; if (kvm.hashBucket(sp.gfn) !== b) this.v('HS-1', `sp#${id} in wrong bucket`, [`sp#${id}`]); }
+    }
+    if (inHash !== shadow.length) this.v('HS-1', `${shadow.length} shadow pages but ${inHash} in mmu_page_hash`, ['mmu_page_hash']);
+    // AL-1 active list
+    const act = kvm.activeList();
+    let last = Infinity;
+    for (const id of act) {
+      const sp = s.sps.get(id);
+      if (!sp || sp.life !== LIFE_LIVE) { this.v('AL-1', `active_mmu_pages holds sp#${id} which is not live`, [`sp#${id}`]); continue; }
+      if (sp.invalid) continue;
+      if (id > last) this.v('AL-1', `active_mmu_pages not ordered newest first at sp#${id}`, [`sp#${id}`]);
+      last = id;
+    }
+    for (const sp of shadow) if (sp.life === LIFE_LIVE && !sp.invalid && !sp.onActive) this.v('AL-1', `live sp#${sp.id} missing from active_mmu_pages`, [`sp#${sp.id}`]);
+    // LP-1 lpage_info
+    for (const m of s.memslots) {
+      for (const level of [2, 3]) {
+        const a = m.lpage[level - 2];
+        const want = new Int32Array(a.length);
+        const shift = 2 ** (9 * (level - 1));
+        if (m.baseGfn % shift !== 0) want[0] += 1;
+        if ((m.baseGfn + m.npages) % shift !== 0) want[want.length - 1] += 1;
+        for (const sp of shadow) {
+          if (sp.direct || sp.nested || sp.invalid || sp.gfn < m.baseGfn || sp.gfn >= m.baseGfn + m.npages) continue;
+          want[kvm.rmapIndex(m, sp.gfn, level)]++;
+        }
+        for (let k = 0; k < a.length; k++) if (a[k] !== want[k]) { this.v('LP-1', `disallow_lpage of slot ${m.id} level ${level} frame ${k} is ${a[k]}, expected ${want[k]}`, [`slot ${m.id}`]); break; }
+      }
+    }
+    // RT-2 / FR-1: vCPU root references
+    const refs = new Map<number, number>();
+    for (const vc of s.vcpus) {
+      for (const id of [vc.root, vc.l2Root, ...vc.prev.map((p) => p.hpa)]) {
+        if (id < 0) continue;
+        if (!s.sps.has(id)) { this.v('FR-1', `vcpu${vc.id} references freed root sp#${id}`, [`vcpu${vc.id}`, `sp#${id}`]); continue; }
+        refs.set(id, (refs.get(id) ?? 0) + 1);
+      }
+    }
+    for (const sp of s.sps.values()) {
+      const n = refs.get(sp.id) ?? 0;
+      if (!sp.tdp && sp.rootCount !== n) this.v('RT-2', `sp#${sp.id} root_count ${sp.rootCount} but ${n} vCPU references`, [`sp#${sp.id}`]);
+      if (sp.tdp && sp.level === 4 && sp.rootId === sp.id && sp.rootCount < n) this.v('RT-2', `TDP root sp#${sp.id} tdp_mmu_root_count ${sp.rootCount} < ${n} vCPU references`, [`sp#${sp.id}`]);
+    }
+    // FZ-5: u8 generation
+    if (kvm.p.fastZap === 'gen-u8') for (const sp of shadow) if (sp.gen !== 0 && sp.gen !== 1) this.v('FZ-5', `sp#${sp.id} has generation ${sp.gen}`, [`sp#${sp.id}`]);
+    // MN-2 / MN-6
+    if (s.inProgress < 0) this.v('MN-2', `${kvm.p.fieldNames.mmu_invalidate_in_progress} is negative`, ['kvm']);
+    if (kvm.v >= 6.19 && s.inProgress > 0 && s.rangeStart < 0 && !s.lock.writer) this.v('MN-6', 'invalidation in progress without a recorded range', ['kvm']);
+    // MN-4: nothing maps a page the host freed
+    for (const [pfn, st] of s.host.state) if (st !== 0 && s.pfnMaps.get(pfn)) this.v('MN-4', `pfn 0x${pfn.toString(16)} is ${['in-use', 'free', 'swapped', 'reused'][st]} but still mapped by ${s.pfnMaps.get(pfn)} SPTE(s)`, [`pfn 0x${pfn.toString(16)}`]);
+  }
+}
