@@ -1,0 +1,307 @@
+/**
+ * Browser tests of the panel (Playwright on Debian's Chromium). Run with `node test/browser/run.mjs`.
+ * Renders every section from fixture states, checks change highlighting, links, keyboard, restore and message
+ * validation, and takes screenshots into e2e-shots/panel/ (dark, light, high contrast).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openPanel, type PanelPage } from './page';
+import { snapshotMsg, updateMsg } from './messages';
+import { shadowState, tdpAfter, tdpBefore, tdpGenerations, tdpStep, tdpViolation } from './fixtures/states';
+import { generateLarge } from './fixtures/generate';
+import type { ThemeName } from './themes';
+
+const root = process.env.KVM_ROOT ?? process.cwd();
+const WEBVIEW_JS = process.env.KVM_PANEL_JS ?? path.join(root, 'out-browser', 'webview.js');
+const CSS = path.join(root, 'media', 'panel', 'panel.css');
+const SHOTS = path.join(root, 'e2e-shots', 'panel');
+
+type T = { name: string; fn: (b: Browser) => Promise<void> };
+const tests: T[] = [];
+const test = (name: string, fn: (b: Browser) => Promise<void>) => tests.push({ name, fn });
+
+async function panel(b: Browser, theme: ThemeName = 'dark', size?: { width?: number; height?: number }): Promise<PanelPage> {
+  return openPanel(b, { webviewJs: WEBVIEW_JS, cssFile: CSS, theme, ...size });
+}
+
+function fullTdp() {
+  return snapshotMsg(tdpAfter(), { prev: tdpBefore(), record: tdpStep(), violations: [tdpViolation()], generations: tdpGenerations(), historyLength: 9 });
+}
+
+async function openSection(p: PanelPage, id: string): Promise<void> {
+  await p.page.evaluate((sid) => {
+    const c = document.getElementById(`sec-${sid}`) as (HTMLElement & { open: boolean }) | null;
+    if (c && !c.open) c.shadowRoot?.querySelector<HTMLElement>('.collapsible-header')?.click();
+  }, id);
+}
+
+async function done(p: PanelPage): Promise<void> {
+  await p.close();
+  assert.deepEqual(p.cspViolations, [], 'no CSP violations');
+  assert.deepEqual(p.consoleErrors.filter((e) => !/favicon/.test(e)), [], 'no console errors');
+}
+
+test('loads under the strict CSP and says ready', async (b) => {
+  const p = await panel(b);
+  const posted = await p.posted();
+  assert.deepEqual(posted[0], { method: 'ready', params: { restored: false } });
+  assert.match(await p.page.locator('.panel-header').innerText(), /Start a scenario/);
+  await done(p);
+});
+
+test('roots: valid / invalid / obsolete, holders, requests, change marks', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const roots = p.page.locator('#sec-roots');
+  const rows = roots.locator('tr[data-root]');
+  assert.equal(await rows.count(), 3);
+  assert.match(await roots.locator('tr[data-root="6"]').getAttribute('class') ?? '', /added/);
+  assert.match(await roots.locator('tr[data-root="1"]').getAttribute('class') ?? '', /modified/);
+  assert.match(await roots.locator('tr[data-root="1"]').innerText(), /invalid/);
+  assert.match(await roots.locator('tr[data-root="1"]').innerText(), /vcpu0\.root, vcpu1\.prev_roots\[0\]/);
+  assert.match(await roots.locator('tr[data-root="6"]').innerText(), /valid[\s\S]*vcpu1\.root/);
+  assert.match(await roots.locator('tr[data-vcpu="0"]').innerText(), /FREE_OBSOLETE_ROOTS/);
+  assert.equal(await roots.locator('tr[data-vcpu="0"] .req.added').count(), 1);
+  assert.equal(await roots.locator('[data-key="1:current"].modified').count(), 1);
+  assert.match(await roots.locator('[data-key="1:current"]').innerText(), /changed/);
+  await done(p);
+});
+
+test('generations: timeline points, current step, click goes to the step', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const pts = p.page.locator('#sec-generations .gen-pt');
+  assert.equal(await pts.count(), 10);
+  assert.equal(await p.page.locator('#sec-generations .gen-pt.current').getAttribute('data-step'), '4');
+  assert.equal(await p.page.locator('#sec-generations .mark.fast-zap').count(), 2);
+  assert.equal(await p.page.locator('#sec-generations .mark.commit').count(), 1);
+  await p.page.locator('#sec-generations .gen-pt[data-step="6"] .hit').dispatchEvent('click');
+  const chart = p.page.locator('#sec-generations .gen-chart');
+  await chart.focus();
+  await p.page.keyboard.press('ArrowRight');
+  await p.page.keyboard.press('Enter');
+  const posted = (await p.posted()).filter((m) => m.method === 'gotoStep');
+  assert.deepEqual(posted.map((m) => m.params), [{ step: 6 }, { step: 5 }]);
+  await done(p);
+});
+
+test('rmaps: memslot -> level -> gfn, chains, search by gfn, links to the page', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  await openSection(p, 'rmaps');
+  const sec = p.page.locator('#sec-rmaps');
+  assert.match(await sec.locator('.rmap-info').innerText(), /1 memslot, 4 rmap heads/);
+  assert.match(await sec.locator('[data-rmap="0:1:19"]').getAttribute('class') ?? '', /added/);
+  assert.match(await sec.locator('.removed-strip').innerText(), /slot 0 L1 gfn 0x12/);
+  await sec.locator('vscode-textfield').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '0x13';
+    el.dispatchEvent(new Event('input'));
+  });
+  assert.match(await sec.locator('.rmap-info').innerText(), /gfn 0x13 \(19\): found/);
+  assert.match(await sec.locator('.vrow').first().innerText(), /pte_list_desc × 2/);
+  assert.equal(await sec.locator('.vrow.spte').count(), 4);
+  await sec.locator('.vrow.spte .sp-link').first().click();
+  assert.equal(await p.page.locator('#sp-tree .vrow.active').getAttribute('data-sp'), '4');
+  // decimal search, and a miss
+  await sec.locator('vscode-textfield').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '16';
+    el.dispatchEvent(new Event('input'));
+  });
+  assert.match(await sec.locator('.rmap-info').innerText(), /gfn 0x10 \(16\): found/);
+  await sec.locator('vscode-textfield').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '0x9999';
+    el.dispatchEvent(new Event('input'));
+  });
+  assert.match(await sec.locator('.rmap-info').innerText(), /no rmap entry/);
+  await done(p);
+});
+
+test('shadow pages: tree from roots, lazy expansion, keyboard, change marks', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const tree = p.page.locator('#sp-tree');
+  assert.equal(await tree.locator('.vrow.sp').count(), 3);
+  assert.match(await tree.locator('.vrow[data-sp="6"]').getAttribute('class') ?? '', /added/);
+  assert.match(await tree.locator('.vrow[data-sp="1"]').getAttribute('class') ?? '', /modified/);
+  await tree.focus();
+  await p.page.keyboard.press('ArrowDown');
+  await p.page.keyboard.press('ArrowRight');
+  assert.equal(await tree.locator('.vrow[data-sp="1"]').getAttribute('aria-expanded'), 'true');
+  assert.equal(await tree.locator('.vrow[data-sp="2"]').count(), 1);
+  await p.page.keyboard.press('ArrowLeft');
+  assert.equal(await tree.locator('.vrow[data-sp="2"]').count(), 0);
+  // a page's tree: shadow paging with unsync pages
+  await p.send(snapshotMsg(shadowState()));
+  await p.page.locator('#sp-tree .vrow[data-sp="10"]').click();
+  await p.page.locator('#sp-tree .vrow[data-sp="12"]').click();
+  assert.match(await tree.innerText(), /unsync_children 2/);
+  assert.match(await tree.locator('.vrow[data-sp="13"]').innerText(), /unsync/);
+  assert.match(await tree.locator('.vrow[data-sp="14"]').innerText(), /invalid-list/);
+  await done(p);
+});
+
+test('locks, requests, TLB', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const sec = p.page.locator('#sec-locks');
+  assert.match(await sec.locator('[data-holder="ioctl"]').innerText(), /ioctl holds it for\s*write/);
+  assert.match(await sec.locator('[data-holder="ioctl"]').getAttribute('class') ?? '', /added/);
+  assert.match(await sec.innerText(), /vcpu1 released read/);
+  assert.match(await sec.locator('tr[data-tlb="0:pcid0:0x10"]').innerText(), /stale/);
+  assert.match(await sec.locator('tr[data-tlb="0:pcid0:0x10"]').getAttribute('class') ?? '', /modified/);
+  assert.match(await sec.locator('.removed-strip').innerText(), /vcpu1 pcid0:0x11/);
+  assert.match(await sec.locator('tr[data-vcpu="1"]').innerText(), /KVM_REQ_TLB_FLUSH/);
+  await done(p);
+});
+
+test('events: frames link to source, effects described', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const sec = p.page.locator('#sec-events');
+  assert.match(await sec.innerText(), /kvm->arch\.mmu_valid_gen 0 → 1/);
+  await sec.locator('.ev-list button.frame[data-fn="kvm_zap_obsolete_pages"]').click();
+  const open = (await p.posted()).filter((m) => m.method === 'openSource');
+  assert.deepEqual(open[0].params, { file: 'arch/x86/kvm/mmu/mmu.c', fn: 'kvm_zap_obsolete_pages', point: 'yield' });
+  await done(p);
+});
+
+test('violation banner links to the step and the code', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const v = p.page.locator('.banner .violation[data-id="RT-6"]');
+  assert.match(await v.innerText(), /RT-6[\s\S]*prev_roots/);
+  await v.locator('button', { hasText: 'step 4' }).click();
+  await v.locator('button', { hasText: 'kvm_mmu_free_obsolete_roots' }).click();
+  const posted = await p.posted();
+  assert.deepEqual(posted.find((m) => m.method === 'gotoStep')?.params, { step: 4 });
+  assert.equal((posted.find((m) => m.method === 'openSource')?.params as { fn: string }).fn, 'kvm_mmu_free_obsolete_roots');
+  await done(p);
+});
+
+test('updates apply deltas; stepping back shows the reverse change', async (b) => {
+  const p = await panel(b);
+  await p.send(snapshotMsg(tdpBefore(), { historyLength: 9 }));
+  assert.equal(await p.page.locator('tr[data-root]').count(), 2);
+  await p.send(updateMsg(tdpBefore(), tdpAfter(), { record: tdpStep(), historyLength: 9 }));
+  assert.equal(await p.page.locator('tr[data-root]').count(), 3);
+  assert.match(await p.page.locator('tr[data-root="6"]').getAttribute('class') ?? '', /added/);
+  assert.match(await p.page.locator('.panel-header').innerText(), /Step 4/);
+  await p.send(updateMsg(tdpAfter(), tdpBefore(), { historyLength: 9 }));
+  assert.equal(await p.page.locator('tr[data-root]').count(), 2);
+  assert.match(await p.page.locator('#sec-shadowPages .removed-strip').innerText(), /sp#6/);
+  // a delta from the wrong base asks for a snapshot
+  await p.send(updateMsg(tdpAfter(), tdpBefore(), { historyLength: 9 }));
+  assert.ok((await p.posted()).some((m) => m.method === 'requestSnapshot'));
+  await done(p);
+});
+
+test('malformed messages are logged and ignored', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const before = await p.page.locator('#sec-roots').innerHTML();
+  const bad = fullTdp() as unknown as { params: { state: { vm: Record<string, unknown> } } };
+  bad.params.state.vm.mmu_valid_gen = 'x'.repeat(10_000);
+  await p.send(bad);
+  await p.send({ method: 'explode', params: {} });
+  await p.page.evaluate(() => window.dispatchEvent(new MessageEvent('message', { data: JSON.parse('{"method":"empty","params":{"reason":"x","__proto__":{"polluted":true}}}') })));
+  await p.send('just a string');
+  assert.equal(await p.page.locator('#sec-roots').innerHTML(), before);
+  const logs = (await p.posted()).filter((m) => m.method === 'log');
+  assert.equal(logs.length, 4);
+  assert.equal(await p.page.evaluate(() => ({}) as Record<string, unknown>).then((o) => o.polluted), undefined);
+  p.consoleErrors.length = 0;
+  await p.close();
+});
+
+test('UI state survives a reload (sections, search, expansion)', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  await openSection(p, 'rmaps');
+  await p.page.locator('#sec-rmaps vscode-textfield').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '0x13';
+    el.dispatchEvent(new Event('input'));
+  });
+  await p.page.locator('#sp-tree .vrow[data-sp="1"]').click();
+  await p.page.waitForTimeout(250);
+  await p.page.reload();
+  await p.page.waitForFunction(() => (window as unknown as { __kvmPanel?: unknown }).__kvmPanel !== undefined);
+  const posted = await p.posted();
+  assert.deepEqual(posted[posted.length - 1], { method: 'ready', params: { restored: true } });
+  await p.setTheme('dark');
+  await p.send(fullTdp());
+  assert.equal(await p.page.locator('#sec-rmaps').getAttribute('open'), '');
+  assert.match(await p.page.locator('#sec-rmaps .rmap-info').innerText(), /gfn 0x13/);
+  assert.equal(await p.page.locator('#sp-tree .vrow[data-sp="1"]').getAttribute('aria-expanded'), 'true');
+  await done(p);
+});
+
+test('large state: 10,000 pages and 100,000 rmap entries stay virtualised', async (b) => {
+  const p = await panel(b);
+  const g = generateLarge();
+  let t0 = Date.now();
+  await p.send(snapshotMsg(g.state, { historyLength: 0 }));
+  if (process.env.KVM_VERBOSE) console.log('    snapshot', Date.now() - t0, 'ms');
+  t0 = Date.now();
+  await openSection(p, 'rmaps');
+  assert.match(await p.page.locator('#sec-rmaps .rmap-info').innerText(), /4 memslots, 100000 rmap heads/);
+  assert.ok((await p.page.locator('#rmap-list .vrow').count()) < 60);
+  let shown = g.state;
+  for (let i = 0; i < 5; i++) {
+    const { state, record } = g.next();
+    await p.send(updateMsg(shown, state, { record, historyLength: state.step }));
+    shown = state;
+  }
+  if (process.env.KVM_VERBOSE) console.log('    5 updates', Date.now() - t0, 'ms');
+  assert.match(await p.page.locator('.panel-header').innerText(), /Step 5/);
+  assert.ok(!(await p.posted()).some((m) => m.method === 'requestSnapshot'));
+  await done(p);
+});
+
+test('screenshots of each section (dark, light, high contrast)', async (b) => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const theme of ['dark', 'light', 'hc'] as ThemeName[]) {
+    const p = await panel(b, theme, { width: 460, height: 1400 });
+    await p.send(fullTdp());
+    await openSection(p, 'rmaps');
+    await p.page.locator('#sp-tree .vrow[data-sp="1"]').click();
+    await p.page.locator('#rmap-list .vrow[data-rmap="0:1:19"]').click();
+    await p.page.waitForTimeout(50);
+    await p.page.screenshot({ path: path.join(SHOTS, `full-${theme}.png`), fullPage: true });
+    if (theme !== 'hc') {
+      await p.page.locator('.banner').screenshot({ path: path.join(SHOTS, `banner-${theme}.png`) });
+      for (const id of ['roots', 'generations', 'rmaps', 'shadowPages', 'locks', 'events']) {
+        await p.page.locator(`#sec-${id}`).screenshot({ path: path.join(SHOTS, `${id}-${theme}.png`) });
+      }
+    }
+    await done(p);
+  }
+});
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const { browser, cleanup } = await launchChromium();
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const t of tests) {
+      if (only.length && !only.some((o) => t.name.includes(o))) continue;
+      const started = Date.now();
+      try {
+        await t.fn(browser);
+        passed++;
+        console.log(`  ✔ ${t.name} (${Date.now() - started} ms)`);
+      } catch (e) {
+        failed++;
+        console.log(`  ✖ ${t.name}\n    ${String((e as Error).stack ?? e).split('\n').slice(0, 6).join('\n    ')}`);
+      }
+    }
+  } finally {
+    await cleanup();
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+void main();

@@ -1,0 +1,105 @@
+/** Generations: mmu_valid_gen over the steps, live / obsolete / zapped pages per step, fast-zap and commit marks. */
+import { clear, h, s } from '../dom';
+import { empty, type Ctx, type Section } from './common';
+
+const COL = 14;
+const H = 120;
+const GEN_H = 34;
+
+export function generationsSection(ctx: Ctx): Section {
+  const st = ctx.store;
+  const el = h('div', { class: 'section-body generations' });
+  let cursor = -1;
+  let svg: SVGElement | null = null;
+
+  function render(): void {
+    clear(el);
+    const pts = st.generations;
+    if (!pts.length) return void el.appendChild(empty(st.state ? 'No timeline yet.' : st.emptyReason));
+    const cur = st.state?.step ?? -1;
+    if (cursor < 0 || cursor >= pts.length) cursor = Math.max(0, pts.findIndex((p) => p.step === cur));
+    const maxPages = Math.max(1, ...pts.map((p) => p.live + p.obsolete + p.zapped));
+    const minGen = Math.min(...pts.map((p) => p.gen));
+    const maxGen = Math.max(...pts.map((p) => p.gen));
+    const genY = (g: number) => 8 + (maxGen === minGen ? GEN_H / 2 : ((maxGen - g) / (maxGen - minGen)) * GEN_H);
+    const barTop = GEN_H + 24;
+    const barH = H - barTop - 4;
+    const width = pts.length * COL + 40;
+    svg = s('svg', {
+      class: 'gen-chart',
+      width,
+      height: H,
+      viewBox: `0 0 ${width} ${H}`,
+      role: 'listbox',
+      tabindex: 0,
+      'aria-label': 'mmu_valid_gen timeline; arrow keys choose a step, Enter goes to it',
+    });
+    // generation step line
+    let d = '';
+    pts.forEach((p, i) => {
+      const x = 30 + i * COL;
+      const y = genY(p.gen);
+      d += i === 0 ? `M${x} ${y}` : `H${x} V${y}`;
+    });
+    d += `H${30 + pts.length * COL}`;
+    svg.appendChild(s('text', { x: 2, y: 12, class: 'axis' }, 'gen'));
+    svg.appendChild(s('text', { x: 2, y: barTop + 10, class: 'axis' }, 'pages'));
+    svg.appendChild(s('path', { d, class: 'gen-line' }));
+    pts.forEach((p, i) => {
+      const x = 30 + i * COL;
+      const g = s('g', {
+        class: `gen-pt${p.step === cur ? ' current' : ''}${i === cursor ? ' cursor' : ''}`,
+        role: 'option',
+        'aria-selected': p.step === cur ? 'true' : 'false',
+        id: `gen-pt-${i}`,
+        'data-step': p.step,
+      });
+      g.appendChild(s('title', null, `step ${p.step}: gen ${p.gen}, live ${p.live}, obsolete ${p.obsolete}, zapped ${p.zapped}${p.marks.length ? ' — ' + p.marks.join(', ') : ''}`));
+      g.appendChild(s('rect', { x: x - 1, y: 0, width: COL, height: H, class: 'hit' }));
+      let y = barTop + barH;
+      for (const [k, n] of [['live', p.live], ['obsolete', p.obsolete], ['zapped', p.zapped]] as const) {
+        const hh = (n / maxPages) * barH;
+        y -= hh;
+        if (n > 0) g.appendChild(s('rect', { x: x + 2, y, width: COL - 5, height: Math.max(1, hh), class: `bar ${k}` }));
+      }
+      if (p.marks.includes('fast-zap')) g.appendChild(s('path', { d: `M${x + 1} ${GEN_H + 20} l5 -8 l5 8 z`, class: 'mark fast-zap' }));
+      if (p.marks.includes('commit')) g.appendChild(s('rect', { x: x + 3, y: GEN_H + 12, width: 6, height: 6, class: 'mark commit', transform: `rotate(45 ${x + 6} ${GEN_H + 15})` }));
+      g.appendChild(s('circle', { cx: x + 6, cy: genY(p.gen), r: p.step === cur ? 4 : 2.5, class: 'gen-dot' }));
+      svg!.appendChild(g);
+    });
+    svg.setAttribute('aria-activedescendant', `gen-pt-${cursor}`);
+    svg.addEventListener('click', (e) => {
+      const g = (e.target as Element).closest('[data-step]');
+      if (g) ctx.goto(Number(g.getAttribute('data-step')));
+    });
+    svg.addEventListener('keydown', (e) => {
+      const k = (e as KeyboardEvent).key;
+      if (k === 'ArrowRight' || k === 'ArrowLeft' || k === 'Home' || k === 'End') {
+        cursor = k === 'Home' ? 0 : k === 'End' ? pts.length - 1 : Math.max(0, Math.min(pts.length - 1, cursor + (k === 'ArrowRight' ? 1 : -1)));
+        render();
+        (el.querySelector('.gen-chart') as SVGElement | null)?.focus();
+      } else if (k === 'Enter' || k === ' ') ctx.goto(pts[cursor].step);
+      else return;
+      e.preventDefault();
+    });
+    const p = pts[cursor];
+    const scroller = h('div', { class: 'gen-scroll' }, svg);
+    el.appendChild(scroller);
+    el.appendChild(
+      h(
+        'div',
+        { class: 'gen-legend', 'aria-live': 'polite' },
+        h('span', { class: 'sw live' }), 'live ', h('span', { class: 'sw obsolete' }), 'obsolete ', h('span', { class: 'sw zapped' }), 'zapped ',
+        h('span', { class: 'glyph' }, '▲'), 'fast zap ', h('span', { class: 'glyph' }, '◆'), 'commit',
+      ),
+    );
+    el.appendChild(h('div', { class: 'gen-readout' }, `step ${p.step}: mmu_valid_gen ${p.gen} · live ${p.live} · obsolete ${p.obsolete} · zapped ${p.zapped}${p.marks.length ? ' · ' + p.marks.join(', ') : ''}`));
+    // keep the current step in view
+    requestAnimationFrame(() => {
+      const x = 30 + cursor * COL;
+      if (x < scroller.scrollLeft || x > scroller.scrollLeft + scroller.clientWidth - 20) scroller.scrollLeft = Math.max(0, x - scroller.clientWidth / 2);
+    });
+  }
+
+  return { id: 'generations', title: 'Generations', el, render, changeCount: () => (st.vmFields.has('mmu_valid_gen') ? 1 : 0) };
+}

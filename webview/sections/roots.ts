@@ -1,0 +1,122 @@
+/** Roots: per vCPU the current root and the prev_roots cache; the TDP MMU's tdp_mmu_roots; pending requests. */
+import type { ShadowPageView } from '../../src/engine/api';
+import { parseSpRef } from '../../src/shared/delta';
+import { badge, changeMark, clear, h } from '../dom';
+import { changedCell, empty, removedStrip, roleText, spLink, statusTag, type Ctx, type Section } from './common';
+
+const ROOT_REQUESTS = new Set(['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_MMU_RELOAD', 'KVM_REQ_LOAD_MMU_PGD', 'KVM_REQ_MMU_SYNC']);
+
+export function rootsSection(ctx: Ctx): Section {
+  const el = h('div', { class: 'section-body roots' });
+  const st = ctx.store;
+
+  function holders(id: number): string[] {
+    const out: string[] = [];
+    for (const v of st.state!.vcpus) {
+      if (parseSpRef(v.root) === id) out.push(`vcpu${v.id}.root`);
+      v.prevRoots.forEach((r, i) => {
+        if (parseSpRef(r) === id) out.push(`vcpu${v.id}.prev_roots[${i}]`);
+      });
+    }
+    for (const e of st.record?.events ?? []) {
+      if (e.kind === 'effect' && e.effect.kind === 'root-ref' && e.effect.sp === id && e.effect.holder && e.effect.new > e.effect.old) {
+        if (!out.includes(e.effect.holder)) out.push(e.effect.holder);
+      }
+    }
+    return out;
+  }
+
+  function rootRef(ref: string | null, key: string): HTMLElement {
+    const kind = st.roots.of(key);
+    if (ref === null) return h('span', { class: `root-ref none ${kind ?? ''}` }, changeMark(kind), 'none');
+    const sp = st.sp(ref);
+    return h(
+      'span',
+      { class: `root-ref ${kind ?? ''}`, 'data-key': key },
+      changeMark(kind),
+      sp ? spLink(ctx, sp.id, ref) : h('code', null, ref),
+      ' ',
+      statusTag(ctx, sp),
+      sp ? h('span', { class: 'dim' }, ` ref ${sp.rootCount}`) : null,
+    );
+  }
+
+  function render(): void {
+    clear(el);
+    const s = st.state;
+    if (!s) return void el.appendChild(empty(st.emptyReason));
+    // vCPUs
+    const vt = h('table', { class: 'grid', 'aria-label': 'vCPU roots' }, h('thead', null, h('tr', null, h('th', null, 'vCPU'), h('th', null, 'root'), h('th', null, 'prev_roots'), h('th', null, 'root requests'))));
+    const body = h('tbody');
+    for (const v of s.vcpus) {
+      const reqs = v.requests.filter((r) => ROOT_REQUESTS.has(r));
+      body.appendChild(
+        h(
+          'tr',
+          { class: st.vcpus.of(v.id) ?? '', 'data-vcpu': v.id },
+          h('th', { scope: 'row' }, `vcpu${v.id}`, v.guestMode ? badge('L2', 'dim') : null),
+          h('td', null, rootRef(v.root, `${v.id}:current`)),
+          h('td', null, ...v.prevRoots.map((r, i) => h('div', null, h('span', { class: 'dim' }, `[${i}] `), rootRef(r, `${v.id}:prev${i}`)))),
+          h(
+            'td',
+            null,
+            ...(reqs.length ? reqs.map((r) => h('div', { class: `req ${st.requests.of(`${v.id}:${r}`) ?? ''}` }, changeMark(st.requests.of(`${v.id}:${r}`)), badge(r.replace('KVM_REQ_', ''), 'req-tag'))) : [h('span', { class: 'dim' }, '—')]),
+            ...st.requests.removed.filter((k) => k.startsWith(`${v.id}:`) && ROOT_REQUESTS.has(k.slice(k.indexOf(':') + 1))).map((k) => h('div', { class: 'req removed' }, changeMark('removed'), h('s', null, k.slice(k.indexOf(':') + 1 + 8)))),
+          ),
+        ),
+      );
+    }
+    vt.appendChild(body);
+    el.appendChild(h('h4', null, 'vCPU roots'));
+    el.appendChild(vt);
+    const removedRoots = st.roots.removed.map((k) => k.replace(':current', '.root').replace(':prev', '.prev_roots[') + (k.includes(':prev') ? ']' : '')).map((k) => `vcpu${k}`);
+    const strip = removedStrip('Root references', removedRoots);
+    if (strip) el.appendChild(strip);
+
+    // Root pages: tdp_mmu_roots for the TDP MMU; otherwise every page with a root reference or held by a vCPU.
+    const tdp = s.mmu === 'tdp';
+    let ids: number[];
+    if (tdp) ids = s.vm.tdp_mmu_roots;
+    else {
+      const set = new Set<number>();
+      for (const v of s.vcpus) for (const r of [v.root, ...v.prevRoots]) {
+        const id = parseSpRef(r);
+        if (id !== null) set.add(id);
+      }
+      for (const sp of s.shadowPages) if (sp.rootCount > 0) set.add(sp.id);
+      ids = [...set].sort((a, b) => a - b);
+    }
+    el.appendChild(h('h4', null, tdp ? 'tdp_mmu_roots' : 'Shadow roots', h('span', { class: 'dim' }, ` (${ids.length}) · mmu_valid_gen ${s.vm.mmu_valid_gen}`), st.vmFields.has('mmu_valid_gen') ? changeMark('modified') : null));
+    if (!ids.length) return void el.appendChild(empty('No roots.'));
+    const t = h('table', { class: 'grid', 'aria-label': tdp ? 'tdp_mmu_roots' : 'shadow roots' }, h('thead', null, h('tr', null, h('th', null, 'root'), h('th', null, 'state'), h('th', null, 'gen'), h('th', null, 'refcount'), h('th', null, 'role'), h('th', null, 'held by'))));
+    const tb = h('tbody');
+    for (const id of ids) {
+      const sp = st.spById.get(id) as ShadowPageView | undefined;
+      const kind = st.sps.of(id);
+      const f = st.sps.fields.get(id);
+      const holdersList = holders(id);
+      tb.appendChild(
+        h(
+          'tr',
+          { class: kind ?? '', 'data-root': id },
+          h('th', { scope: 'row' }, changeMark(kind), spLink(ctx, id)),
+          changedCell(f && (f.has('invalid') || f.has('obsolete') || f.has('role') || f.has('lifetime')) ? 'modified' : null, statusTag(ctx, sp)),
+          changedCell(f?.has('mmuValidGen') ? 'modified' : null, sp ? String(sp.mmuValidGen) : '—'),
+          changedCell(f?.has('rootCount') ? 'modified' : null, sp ? String(sp.rootCount) : '—'),
+          h('td', null, sp ? roleText(sp) : ''),
+          h('td', null, holdersList.length ? holdersList.join(', ') : h('span', { class: 'dim' }, 'nobody')),
+        ),
+      );
+    }
+    t.appendChild(tb);
+    el.appendChild(t);
+  }
+
+  return {
+    id: 'roots',
+    title: 'Roots',
+    el,
+    render,
+    changeCount: () => st.roots.count + st.requests.count + (st.state ? (st.state.mmu === 'tdp' ? st.state.vm.tdp_mmu_roots : []).filter((id) => st.sps.of(id)).length : 0),
+  };
+}
