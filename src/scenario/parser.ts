@@ -67,8 +67,8 @@ class Validator {
   private threadNames: string[] = [];
   private readonly gfnChecks: Array<{ gfn: number; range: Range; what: string }> = [];
   private readonly hvaChecks: Array<{ hva: number; npages: number; range: Range; what: string }> = [];
-  private readonly requestChecks: Array<{ request: RequestName; range: Range }> = [];
-  private readonly eraFieldChecks: Array<{ path: string; range: Range }> = [];
+  private readonly requestChecks: Array<{ request: RequestName; range: Range; era: EraId }> = [];
+  private readonly eraFieldChecks: Array<{ path: string; range: Range; era: EraId }> = [];
 
   constructor(private readonly text: string, private readonly options: ParseOptions) {}
 
@@ -712,7 +712,7 @@ class Validator {
     if (rq) {
       const r = this.oneOf(rq.value, REQUESTS, 'request');
       if (!r) return undefined;
-      this.requestChecks.push({ request: r, range: rq.value.range });
+      this.requestChecks.push({ request: r, range: rq.value.range, era: this.era });
       const vE = mapGet(args, 'vcpu');
       const c: WaitCondition = { requestServiced: r };
       if (vE) {
@@ -1059,7 +1059,7 @@ class Validator {
       }
     }
     const norm = segs.filter((s) => typeof s === 'string').join('.');
-    this.eraFieldChecks.push({ path: norm, range });
+    this.eraFieldChecks.push({ path: norm, range, era: this.era });
     return true;
   }
 
@@ -1090,7 +1090,7 @@ class Validator {
   private collectRequests(node: YNode): void {
     if (node.kind === 'scalar') {
       if (typeof node.value === 'string' && node.value.startsWith('KVM_REQ_')) {
-        if ((REQUESTS as readonly string[]).includes(node.value)) this.requestChecks.push({ request: node.value as RequestName, range: node.range });
+        if ((REQUESTS as readonly string[]).includes(node.value)) this.requestChecks.push({ request: node.value as RequestName, range: node.range, era: this.era });
         else this.error('unknown-value', node.range, `unknown request '${node.value}'${didYouMean(node.value, REQUESTS)}`);
       }
     } else if (node.kind === 'seq') node.items.forEach((i) => this.collectRequests(i));
@@ -1126,7 +1126,16 @@ class Validator {
     }
     const xE = mapGet(e.value, 'expect');
     if (!xE) this.warn('missing', e.keyRange, `variant '${e.key}' has no 'expect'; it always passes`);
-    else v.expect = this.expect(xE.value, labels, schedule);
+    else {
+      // the variant's assertions are checked against the variant's era
+      const baseEra = this.era;
+      if (v.era && !this.options.era) this.era = v.era;
+      try {
+        v.expect = this.expect(xE.value, labels, schedule);
+      } finally {
+        this.era = baseEra;
+      }
+    }
     return v;
   }
 
@@ -1173,14 +1182,14 @@ class Validator {
       }
     }
     for (const r of this.requestChecks) {
-      if (!REQUEST_AVAILABILITY[r.request].includes(this.era)) {
+      if (!REQUEST_AVAILABILITY[r.request].includes(r.era)) {
         const hint = r.request === 'KVM_REQ_MMU_RELOAD' ? '; from 5.18 it is KVM_REQ_MMU_FREE_OBSOLETE_ROOTS' : r.request === 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS' ? '; before 5.18 use KVM_REQ_MMU_RELOAD' : '';
-        this.error('era-request', r.range, `request ${r.request} does not exist in era ${this.era}${hint}`);
+        this.error('era-request', r.range, `request ${r.request} does not exist in era ${r.era}${hint}`);
       }
     }
     for (const c of this.eraFieldChecks) {
       const a = fieldAvailability(c.path);
-      if (a && !a.eras.includes(this.era)) this.error('era-field', c.range, `'${c.path}' does not exist in era ${this.era}: ${a.why}; remove the assertion or use an era in ${a.eras.join(', ')}`);
+      if (a && !a.eras.includes(c.era)) this.error('era-field', c.range, `'${c.path}' does not exist in era ${c.era}: ${a.why}; remove the assertion or use an era in ${a.eras.join(', ')}`);
     }
   }
 }

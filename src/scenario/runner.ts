@@ -125,6 +125,10 @@ export class ScheduleDriver {
           continue;
         }
         if (!runnable.includes(sl.thread)) {
+          // the slice's thread waits on a thread the engine runs itself (e.g. the tdp_mmu_zap_wq worker): let it run
+          const own = new Set(this.scenario.threads.map((x) => x.id));
+          const helper = this.order.find((id) => !own.has(id) && runnable.includes(id));
+          if (helper) return helper;
           this.error = `schedule slice ${this.state.slice}: thread '${sl.thread}' cannot run now (${this.engine.view().threads.find((t) => t.id === sl.thread)?.blockedOn ?? 'blocked'})`;
           return undefined;
         }
