@@ -1,0 +1,267 @@
+/**
+ * Host side of the KVM MMU Lab panel: a webview view in its own activity-bar container, the same page as an
+ * editor panel (restored after reload by a serializer), a strict CSP with a nonce, and the per-step protocol:
+ * a full snapshot on (re)load, then one StateDelta per change.
+ */
+import * as vscode from 'vscode';
+import type { StateView, StepRecord, Violation } from '../../engine/api';
+import { computeDelta, emptyChanges, isEmptyDelta, summarizeChanges, summarizeGeneration, type ChangeSummary, type GenerationPoint } from '../../shared/delta';
+import { makeNonce, panelHtml } from '../../shared/html';
+import { hostMessage, parseWebviewMessage, type HostMessage, type SourceLocation, type WebviewMessage } from '../../shared/protocol';
+
+export const PANEL_VIEW_ID = 'kvmMmuLab.panel';
+export const PANEL_EDITOR_TYPE = 'kvmMmuLab.panelEditor';
+export const CONTAINER_ID = 'kvmMmuLab';
+
+/** What the panel needs from the running scenario. The lead adapts the scenario session to it. */
+export interface PanelSource {
+  /** State after the current step; undefined when no scenario is loaded. */
+  current(): StateView | undefined;
+  /** State before the current step (for "what this step changed"); undefined at step 0. */
+  previous(): StateView | undefined;
+  /** The record of the step that produced `current()` (undefined at step 0). */
+  currentStep(): StepRecord | undefined;
+  /** Number of steps in the history (the current position is `current().step`). */
+  historyLength(): number;
+  /** Every violation found so far. */
+  violations(): readonly Violation[];
+  /** Per-step timeline of mmu_valid_gen (see `summarizeGeneration` in src/shared/delta). Optional: if absent the
+   *  panel builds it from the states it is shown. */
+  generations?(): readonly GenerationPoint[];
+  /** Scenario name for the header. */
+  scenarioName?(): string | undefined;
+  /** Fires whenever any of the above changed (step, step back, goto, new scenario, scenario closed). */
+  readonly onDidChange: vscode.Event<void>;
+  gotoStep(n: number): void | Thenable<void>;
+  /** Open the kernel source of a frame (resolve the line through the kernel index). */
+  openSource(loc: SourceLocation): void | Thenable<void>;
+}
+
+interface Client {
+  webview: vscode.Webview;
+  ready: boolean;
+  /** The state the webview shows now (base of the next delta). */
+  shown: StateView | undefined;
+  genKey: string;
+  disposables: vscode.Disposable[];
+}
+
+class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  private readonly clients = new Set<Client>();
+  private readonly log: vscode.LogOutputChannel;
+  private readonly genCache = new Map<number, GenerationPoint>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private changesCache: { prev: StateView | undefined; cur: StateView; changes: ChangeSummary } | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly source: PanelSource,
+  ) {
+    this.log = vscode.window.createOutputChannel('KVM MMU Lab Panel', { log: true });
+    this.disposables.push(this.log, source.onDidChange(() => this.schedule()));
+  }
+
+  // --- webview hosting -------------------------------------------------------------------------
+
+  private options(): vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
+    };
+  }
+
+  private attach(webview: vscode.Webview, owner: vscode.Disposable & { onDidDispose: vscode.Event<void> }, visibility?: vscode.Event<boolean>): void {
+    webview.options = this.options();
+    const ext = this.context.extensionUri;
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'panel', 'panel.css')).toString(),
+    });
+    const client: Client = { webview, ready: false, shown: undefined, genKey: '', disposables: [] };
+    client.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => this.receive(client, m)),
+      // A hidden webview loses its page: stop sending until it reloads and says `ready` again.
+      ...(visibility
+        ? [
+            visibility((visible) => {
+              if (!visible) {
+                client.ready = false;
+                client.shown = undefined;
+              }
+            }),
+          ]
+        : []),
+      owner.onDidDispose(() => {
+        this.clients.delete(client);
+        for (const d of client.disposables) d.dispose();
+      }),
+    );
+    this.clients.add(client);
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    const visibility = new vscode.EventEmitter<boolean>();
+    view.onDidChangeVisibility(() => visibility.fire(view.visible));
+    view.onDidDispose(() => visibility.dispose());
+    this.attach(view.webview, { onDidDispose: view.onDidDispose, dispose: () => undefined }, visibility.event);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.attachPanel(panel);
+  }
+
+  private attachPanel(panel: vscode.WebviewPanel): void {
+    const visibility = new vscode.EventEmitter<boolean>();
+    panel.onDidChangeViewState((e) => visibility.fire(e.webviewPanel.visible));
+    panel.onDidDispose(() => visibility.dispose());
+    this.attach(panel.webview, panel, visibility.event);
+  }
+
+  openInEditor(): vscode.WebviewPanel {
+    const panel = vscode.window.createWebviewPanel(PANEL_EDITOR_TYPE, 'KVM MMU Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'panel', 'icon.svg');
+    this.attachPanel(panel);
+    return panel;
+  }
+
+  // --- messages --------------------------------------------------------------------------------
+
+  private receive(client: Client, raw: unknown): void {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.log.warn(`ignored malformed webview message: ${parsed.error.slice(0, 300)}`);
+      return;
+    }
+    const m: WebviewMessage = parsed.message;
+    try {
+      switch (m.method) {
+        case 'ready':
+        case 'requestSnapshot':
+          client.ready = true;
+          this.sendSnapshot(client);
+          break;
+        case 'gotoStep':
+          void Promise.resolve(this.source.gotoStep(m.params.step)).catch((e) => this.log.error(`gotoStep: ${e}`));
+          break;
+        case 'openSource':
+          void Promise.resolve(this.source.openSource(m.params)).catch((e) => this.log.error(`openSource: ${e}`));
+          break;
+        case 'log':
+          this.log[m.params.level](`webview: ${m.params.message}`);
+          break;
+      }
+    } catch (e) {
+      this.log.error(`handling ${m.method}: ${e}`);
+    }
+  }
+
+  private post(client: Client, m: HostMessage): void {
+    void client.webview.postMessage(m).then(
+      (ok) => ok || this.log.debug(`postMessage ${m.method} not delivered`),
+      (e) => this.log.error(`postMessage: ${e}`),
+    );
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, 16);
+  }
+
+  private changes(cur: StateView): ChangeSummary {
+    const prev = this.source.previous();
+    if (this.changesCache && this.changesCache.prev === prev && this.changesCache.cur === cur) return this.changesCache.changes;
+    const changes = prev ? summarizeChanges(prev, cur) : emptyChanges(cur.step);
+    this.changesCache = { prev, cur, changes };
+    return changes;
+  }
+
+  private generations(cur: StateView | undefined): GenerationPoint[] {
+    if (this.source.generations) return [...this.source.generations()];
+    if (!cur) return [];
+    const len = this.source.historyLength();
+    for (const k of [...this.genCache.keys()]) if (k > len) this.genCache.delete(k);
+    const before = this.genCache.get(cur.step - 1);
+    this.genCache.set(cur.step, summarizeGeneration(cur, this.source.currentStep(), before?.gen));
+    return [...this.genCache.values()].sort((a, b) => a.step - b.step);
+  }
+
+  private status() {
+    const name = this.source.scenarioName?.();
+    return { historyLength: this.source.historyLength(), violations: [...this.source.violations()], ...(name ? { scenario: name } : {}) };
+  }
+
+  private sendSnapshot(client: Client): void {
+    const cur = this.source.current();
+    if (!cur) {
+      client.shown = undefined;
+      this.post(client, hostMessage('empty', { reason: 'No scenario is running. Open a scenario and start stepping to see the MMU state.' }));
+      return;
+    }
+    const generations = this.generations(cur);
+    client.genKey = genKey(generations);
+    client.shown = cur;
+    this.post(client, hostMessage('snapshot', { state: cur, changes: this.changes(cur), record: this.source.currentStep() ?? null, generations, ...this.status() }));
+  }
+
+  private flush(): void {
+    const cur = this.source.current();
+    const generations = this.generations(cur);
+    const key = genKey(generations);
+    for (const client of this.clients) {
+      if (!client.ready) continue;
+      try {
+        if (!cur || !client.shown) {
+          this.sendSnapshot(client);
+          continue;
+        }
+        const delta = computeDelta(client.shown, cur);
+        if (isEmptyDelta(delta) && key === client.genKey && client.shown === cur) continue;
+        const genChanged = key !== client.genKey;
+        client.genKey = key;
+        client.shown = cur;
+        this.post(client, hostMessage('update', { delta, changes: this.changes(cur), record: this.source.currentStep() ?? null, ...(genChanged ? { generations } : {}), ...this.status() }));
+      } catch (e) {
+        this.log.error(`panel update failed, resending a snapshot: ${e}`);
+        this.sendSnapshot(client);
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const c of this.clients) for (const d of c.disposables) d.dispose();
+    this.clients.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function genKey(g: readonly GenerationPoint[]): string {
+  const last = g[g.length - 1];
+  return last ? `${g.length}:${last.step}:${last.gen}:${last.live}:${last.obsolete}:${last.zapped}` : '0';
+}
+
+/** Register the panel view, its commands and the editor-panel serializer. */
+export function registerPanel(context: vscode.ExtensionContext, source: PanelSource): vscode.Disposable {
+  const controller = new PanelController(context, source);
+  const subs: vscode.Disposable[] = [
+    controller,
+    vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, controller),
+    vscode.window.registerWebviewPanelSerializer(PANEL_EDITOR_TYPE, controller),
+    vscode.commands.registerCommand('kvmMmuLab.showPanel', async () => {
+      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+      return true;
+    }),
+    vscode.commands.registerCommand('kvmMmuLab.openPanelInEditor', () => {
+      controller.openInEditor();
+      return true;
+    }),
+  ];
+  return vscode.Disposable.from(...subs);
+}
