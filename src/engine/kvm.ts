@@ -1233,11 +1233,13 @@ export class Kvm {
   /** Direct faults: TDP MMU, shadow MMU with direct roots, and nested (L2) pages. */
   *directFault(t: ThreadCtx, v: Vcpu, gfn: number, write: boolean, kind: string): Gen<string> {
     const tdp = kind === 'tdp';
-    const fname = tdp && this.v >= 6.19 ? 'kvm_tdp_mmu_page_fault' : 'direct_page_fault';
-    this.enter(t, kind === 'nested-l2' ? 'FNAME(page_fault)' : 'tdp_fault');
-    this.enter(t, fname, this.tr ? { gfn: hex(gfn) } : undefined);
+    const outer = kind === 'nested-l2' ? 'FNAME(page_fault)' : this.N('tdp_fault');
+    const inner = kind === 'nested-l2' || this.v < 5.10 ? null : tdp && this.v >= 6.19 ? 'kvm_tdp_mmu_page_fault' : 'direct_page_fault';
+    const fname = inner ?? outer;
+    this.enter(t, outer);
+    if (inner) this.enter(t, inner, this.tr ? { gfn: hex(gfn) } : undefined);
     const slot = this.slotOfGfn(gfn);
-    if (!slot || slot.invalid) { this.note(`gfn ${hex(gfn)}: no memslot (emulated MMIO)`); this.leave(t); this.leave(t); return 'mmio'; }
+    if (!slot || slot.invalid) { this.note(`gfn ${hex(gfn)}: no memslot (emulated MMIO)`); if (inner) this.leave(t); this.leave(t); return 'mmio'; }
     const noRetry = this.bug === 'gup-no-seq-retry';
     const seq = this.s.seq;
     if (!noRetry) this.point(t, `snapshot ${this.p.fieldNames.mmu_invalidate_seq}=${seq}`);
@@ -1251,7 +1253,7 @@ export class Kvm {
     if (this.stale(t, v, root, seq, noRetry, gfn)) {
       this.unlock(t);
       this.refAdjust(pfn, -1);
-      this.leave(t); this.leave(t);
+      if (inner) this.leave(t); this.leave(t);
       yield { point: fname + ':RET_PF_RETRY' };
       return 'retry';
     }
@@ -1264,7 +1266,7 @@ export class Kvm {
     this.stat('pf_fixed');
     this.unlock(t);
     if (!this.p.pinsPages) { this.enter(t, 'kvm_release_pfn_clean'); this.refAdjust(pfn, -1); this.leave(t); }
-    this.leave(t); this.leave(t);
+    if (inner) this.leave(t); this.leave(t);
     yield { point: fname + ':after unlock' };
     return 'ok';
   }
