@@ -98,7 +98,18 @@ function directGfn(sp: ShadowPageView, spte: SpteView): number {
 }
 
 function isDirect(sp: ShadowPageView): boolean {
-  return sp.tdp || sp.role.direct === true || sp.role.direct === 1;
+  return sp.tdp || sp.role.direct === true || sp.role.direct === 1 || sp.role.metaphysical === true || sp.role.metaphysical === 1;
+}
+
+/** An rmap entry ("sp#ID[index]" or the engine's hex sptep: (0x10000000 + sp id) pages + index * 8). */
+function decodeSptep(entry: string): { sp: number; index: number } | undefined {
+  const m = /sp#(\d+)\[(\d+)\]/.exec(entry);
+  if (m) return { sp: Number(m[1]), index: Number(m[2]) };
+  if (!/^0x[0-9a-f]+$/i.test(entry)) return undefined;
+  const v = Number(entry);
+  const page = Math.floor(v / 4096);
+  if (page < 0x10000000) return undefined;
+  return { sp: page - 0x10000000, index: (v % 4096) / 8 };
 }
 
 function computeGfn(view: StateView, gfn: number): Record<string, unknown> {
@@ -116,13 +127,13 @@ function computeGfn(view: StateView, gfn: number): Record<string, unknown> {
       if (gfn >= base && gfn < base + span) sptes.push({ ...s, sp: sp.id });
     }
   }
-  // indirect leaf SPTEs are found through the rmap strings "sp#ID[index]" or hex sptep values
-  for (const sp of view.shadowPages) {
-    if (sp.lifetime === 'freed' || isDirect(sp)) continue;
-    for (const s of sp.sptes) {
-      if (!s.leaf || !s.present) continue;
-      if (rmap.some((r) => r === `sp#${sp.id}[${s.index}]` || r.endsWith(`#${sp.id}[${s.index}]`))) sptes.push({ ...s, sp: sp.id });
-    }
+  // leaf SPTEs named by the rmap (indirect pages, and direct ones the formula missed)
+  for (const entry of rmap) {
+    const loc = decodeSptep(entry);
+    if (!loc || sptes.some((x) => x.sp === loc.sp && x.index === loc.index)) continue;
+    const sp = view.shadowPages.find((p) => p.id === loc.sp && p.lifetime !== 'freed');
+    const s = sp?.sptes.find((x) => x.index === loc.index);
+    if (sp && s && s.present) sptes.push({ ...s, sp: sp.id });
   }
   const slot = view.memslots.find((m) => gfn >= m.baseGfn && gfn < m.baseGfn + m.npages);
   const hva = slot ? slot.hva + (gfn - slot.baseGfn) * 4096 : undefined;

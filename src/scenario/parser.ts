@@ -859,6 +859,9 @@ class Validator {
         if (node.value === 'done') return { done: true };
         if (node.value === 'op') return { opDone: true };
         if (/^[^:\s][^:]*:.+$/.test(node.value)) return { point: node.value };
+        // a bare point name ("after faultin", "yield") matches that point in any function
+        const typo = closest(node.value, UNTIL_WORDS);
+        if (!(typo && node.value.length <= 5) && node.value.trim().length > 0) return { point: node.value };
         this.error('until', node.range, `until '${node.value}' is not understood; use 'done', 'op', a step count, or a preemption point 'function:point' such as 'kvm_zap_obsolete_pages:yield'${node.value.length > 1 ? didYouMean(node.value, UNTIL_WORDS).replace(/; expected.*/, '') : ''}`);
         return null;
       }

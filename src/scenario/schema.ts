@@ -68,7 +68,7 @@ export function buildSchema(): Json {
   const sliceUntil: Json = {
     oneOf: [
       { enum: ['done', 'op'] },
-      { type: 'string', pattern: '^[^:\\s][^:]*:.+$' },
+      { type: 'string', minLength: 1, description: "a preemption point: 'function:point' or just 'point'" },
       { type: 'integer', minimum: 1 },
       { type: 'object', additionalProperties: false, required: ['steps'], properties: { steps: { type: 'integer', minimum: 1 } } },
       { type: 'object', additionalProperties: false, required: ['point'], properties: { point: { type: 'string' }, occurrence: { type: 'integer', minimum: 1 } } },
