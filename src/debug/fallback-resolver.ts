@@ -22,8 +22,8 @@ export interface ParsedCFile {
 }
 
 const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'do', 'else', 'case', 'typeof', 'defined', '__attribute__']);
-const DEF_START = /^(?!#)(?:[A-Za-z_][\w]*[\s*]+)+?\**([A-Za-z_]\w*)\s*\(/;
-const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
+const DEF_START = /^(?!#)(?:[A-Za-z_][\w]*[\s*]+)+?\**(FNAME\(\w+\)|[A-Za-z_]\w*)\s*\(/;
+const CALL = /\b(FNAME\(\w+\)|[A-Za-z_]\w*)\s*\(/g;
 
 export function parseCFunctions(text: string): ParsedCFile {
   const lines = text.split(/\r?\n/);
@@ -32,10 +32,16 @@ export function parseCFunctions(text: string): ParsedCFile {
     const m = DEF_START.exec(lines[i]!);
     if (!m || KEYWORDS.has(m[1]!) || /;\s*$/.test(lines[i]!)) continue;
     // the body starts at the first line beginning with "{" (or a line ending in "{"), before any ";" at column 0
+    if (/\)\s*\{.*\}\s*;?\s*$/.test(lines[i]!)) {
+      // a one-line definition: "static inline bool f(void) { return x; }"
+      functions.push({ name: m[1]!, line: i + 1, end: i + 1 });
+      continue;
+    }
     let j = i;
     let open = -1;
     for (; j < Math.min(lines.length, i + 12); j++) {
       const l = lines[j]!;
+      if (j > i && /^[A-Za-z_#]/.test(l)) break; // a new declaration at column 0: this was not a definition
       if (/^\{/.test(l) || (j === i && /\)\s*\{\s*$/.test(l))) {
         open = j;
         break;
@@ -126,8 +132,8 @@ export class FallbackResolver {
 /** The line a frame point names inside a function: "calls X" -> the first call of X. */
 export function pointLine(parsed: ParsedCFile, fn: CFunction, point: string | undefined): number | undefined {
   if (!point) return undefined;
-  const m = /^calls\s+([A-Za-z_]\w*)/.exec(point);
-  const target = m ? m[1]! : /yield/.test(point) ? '(cond_resched|cond_resched_rwlock_\\w+|cond_resched_lock)' : undefined;
+  const m = /^calls\s+(FNAME\(\w+\)|[A-Za-z_]\w*)/.exec(point);
+  const target = m ? m[1]!.replace(/[()]/g, (c) => '\\' + c) : /yield/.test(point) ? '(cond_resched|cond_resched_rwlock_\\w+|cond_resched_lock)' : undefined;
   if (!target) return undefined;
   const re = new RegExp(`\\b${target}\\s*\\(`);
   for (let l = fn.line + 1; l <= fn.end; l++) if (re.test(parsed.lines[l - 1] ?? '')) return l;

@@ -20,6 +20,7 @@ import {
   StoppedEvent,
   TerminatedEvent,
   Thread,
+  ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { BugId, EraId, Frame, Op, StateView, ThreadId, Violation } from '../engine/api';
@@ -450,8 +451,15 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     this.sendEvent(ev);
   }
 
+  /** DAP id of a scenario thread; threads the engine creates on the way (workqueue workers) are added. */
   private threadId(t: ThreadId): number {
-    return Math.max(1, this.threads.indexOf(t) + 1);
+    let i = this.threads.indexOf(t);
+    if (i < 0 && t) {
+      this.threads.push(t);
+      i = this.threads.length - 1;
+      this.sendEvent(new ThreadEvent('started', i + 1));
+    }
+    return Math.max(1, i + 1);
   }
 
   private async sendPositionEvent(st: Stop): Promise<void> {
@@ -494,7 +502,9 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   // threads, stack, variables
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const kinds = new Map((this.timeline ? this.view().threads : []).map((t) => [t.id, t.kind]));
+    const live = this.timeline ? this.view().threads : [];
+    for (const t of live) if (!this.threads.includes(t.id)) this.threadId(t.id);
+    const kinds = new Map(live.map((t) => [t.id, t.kind]));
     response.body = { threads: this.threads.map((t, i) => new Thread(i + 1, kinds.has(t) ? `${t} (${kinds.get(t)})` : t)) };
     this.sendResponse(response);
   }

@@ -35,7 +35,10 @@ function tdpScenario(root: string): string {
       if (/mmu:\s*tdp\b/.test(text) && /page_fault/.test(text) && !/^\s*bug:/m.test(text)) return path.join(dir, name);
     }
   }
-  assert.fail(`no bundled TDP scenario with a page fault in ${dirs.join(', ')}`);
+  // until the demo ships one: the DAP tier's real-engine fixture (the extension runs from the repository)
+  const fixture = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/dap/fixtures/scenarios/real-tdp-fault-zap.kvmmmu.yaml');
+  assert.ok(fs.existsSync(fixture), `no bundled TDP scenario with a page fault in ${dirs.join(', ')}`);
+  return fixture;
 }
 
 suite('debugger', () => {
