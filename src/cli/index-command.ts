@@ -1,7 +1,7 @@
 import type { CliIo } from './main';
 import type { EraId } from '../engine/api';
 import { indexKernelTree, isKernelTree, KernelIndex } from '../kernel/kernel-index';
-import { engineNames, namesForEra } from '../kernel/engine-names';
+import { engineFiles, engineNames, namesForEra } from '../kernel/engine-names';
 import { isEraId, ERA_IDS } from '../kernel/version';
 import type { Resolution } from '../kernel/types';
 
@@ -45,8 +45,8 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`kvm-mmu-lab index: ${root} is not a kernel tree (no arch/x86/kvm directory)\n`);
     return 2;
   }
-  const index = await indexKernelTree(root, { era, sliceMs: Infinity });
   const all = engineNames();
+  const index = await indexKernelTree(root, { era, sliceMs: Infinity, extraFiles: engineFiles(all) });
   const names = allNames ? all : namesForEra(all, index.era);
   const { resolved, unresolved } = index.resolveAll(names);
   if (json) {

@@ -57,6 +57,7 @@ export const ALIAS_GROUPS: readonly AliasGroup[] = [
   g(['kvm_mmu_new_cr3', '3.11', '3.11'], ['kvm_mmu_new_pgd', '5.15', undefined]),
   g('kvm_flush_remote_tlbs', 'kvm_arch_flush_remote_tlbs'),
   g(['kvm_mmu_pte_write', undefined, '6.1'], ['kvm_mmu_track_write', '6.19', undefined]),
+  g(['swap_writepage', undefined, '6.1'], ['swap_writeout', '6.19', undefined]),
   g(['kvm_handle_hva', undefined, '3.11'], ['kvm_handle_hva_range', '5.15', undefined]),
   // fields (bare and qualified forms)
   g(['mmu_notifier_seq', undefined, '5.18'], ['mmu_invalidate_seq', '6.1', undefined]),

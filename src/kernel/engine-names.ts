@@ -5,6 +5,7 @@
  */
 import type { EraId } from '../engine/api';
 import type { EngineName } from './types';
+import { KERNEL_SYMBOLS } from '../engine/kernel-names';
 
 const ALL_TDP: EraId[] = ['5.15', '5.17', '5.18', '6.1', '6.19'];
 const MMU_C = 'arch/x86/kvm/mmu/mmu.c';
@@ -65,12 +66,24 @@ export const FALLBACK_ENGINE_NAMES: readonly EngineName[] = [
   { name: 'mmu_shadow_zapped', kind: 'stat' },
 ];
 
-/** The engine's names if its module is present, else the fallback list. */
+/** The engine's names (KERNEL_SYMBOLS from src/engine/kernel-names.ts), as EngineName entries. */
 export function engineNames(): readonly EngineName[] {
-  return FALLBACK_ENGINE_NAMES;
+  if (!Array.isArray(KERNEL_SYMBOLS) || KERNEL_SYMBOLS.length === 0) return FALLBACK_ENGINE_NAMES;
+  return KERNEL_SYMBOLS.map((k) => ({ name: k.name, kind: k.kind, file: { ...k.files }, eras: [...k.eras] }));
 }
 
 /** Names that apply to an era (entries without `eras` apply everywhere). */
 export function namesForEra(names: readonly EngineName[], era: EraId): EngineName[] {
   return names.filter((n) => !n.eras || n.eras.includes(era));
+}
+
+/** Every file the engine's names live in, for one era or all eras (so the index covers mm/ files too). */
+export function engineFiles(names: readonly EngineName[], era?: EraId): string[] {
+  const out = new Set<string>();
+  for (const n of names) {
+    if (!n.file) continue;
+    if (typeof n.file === 'string') out.add(n.file);
+    else for (const [e, f] of Object.entries(n.file)) if (f && (!era || e === era)) out.add(f);
+  }
+  return [...out].sort();
 }

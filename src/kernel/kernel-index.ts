@@ -27,6 +27,7 @@ export const INDEXED_FILES: readonly string[] = [
   'arch/x86/kvm/mmu.h',
   'arch/x86/include/asm/kvm_host.h',
   'include/linux/kvm_host.h',
+  'include/linux/kvm_types.h',
   'virt/kvm/kvm_main.c',
   // not in the original list, but vcpu_enter_guest / flush_shadow (<= 6.1) / CR4 handling live here
   'arch/x86/kvm/x86.c',
@@ -96,6 +97,8 @@ export interface IndexTreeOptions extends ParseOptions {
   era?: EraId;
   /** Restrict to these tree-relative files (default INDEXED_FILES). */
   files?: readonly string[];
+  /** Also index these files when present (e.g. the files the engine's names live in: mm/rmap.c ...). */
+  extraFiles?: readonly string[];
   /** Shared slicer (the bench reads its maxSliceMs). */
   slicer?: Slicer;
 }
@@ -132,7 +135,8 @@ export async function indexKernelTree(root: string, options: IndexTreeOptions = 
   const files: FileIndex[] = [];
   const parser = await createParser();
   try {
-    for (const rel of options.files ?? INDEXED_FILES) {
+    const wanted = [...new Set([...(options.files ?? INDEXED_FILES), ...(options.extraFiles ?? [])])];
+    for (const rel of wanted) {
       const full = path.join(root, rel);
       if (!fs.existsSync(full)) continue;
       const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;

@@ -65,6 +65,17 @@ struct kvm_vm_stat_generic {
 	u64 remote_tlb_flush_requests;
 };
 
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int cpu;
+	int vcpu_id;
+	int mode;
+	/* pending KVM_REQ_* bits, tested on every guest entry */
+	u64 requests;
+	struct kvm_vcpu_stat stat;
+	struct kvm_vcpu_arch arch;
+};
+
 struct kvm {
 	rwlock_t mmu_lock;
 	struct mutex slots_lock;
@@ -128,6 +139,17 @@ static inline int mmu_invalidate_retry_gfn(struct kvm *kvm, unsigned long mmu_se
 		    gfn < kvm->mmu_invalidate_range_end)
 			return 1;
 	}
+	if (kvm->mmu_invalidate_seq != mmu_seq)
+		return 1;
+	return 0;
+}
+
+/* Plain retry check (no range): any in-progress invalidation or a moved sequence retries. */
+static inline int mmu_invalidate_retry(struct kvm *kvm, unsigned long mmu_seq)
+{
+	if (unlikely(kvm->mmu_invalidate_in_progress))
+		return 1;
+	smp_rmb();
 	if (kvm->mmu_invalidate_seq != mmu_seq)
 		return 1;
 	return 0;

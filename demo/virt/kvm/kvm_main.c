@@ -265,6 +265,17 @@ static void kvm_invalidate_memslot(struct kvm *kvm, struct kvm_memory_slot *old,
 	kvm_arch_guest_memory_reclaimed(kvm);
 }
 
+/* Userspace memslot ioctl: validate, then create / delete / move / update the slot. */
+int kvm_set_memory_region(struct kvm *kvm, const struct kvm_userspace_memory_region2 *mem)
+{
+	int r;
+
+	mutex_lock(&kvm->slots_lock);
+	r = __kvm_set_memory_region(kvm, mem);
+	mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
 static void kvm_destroy_vm(struct kvm *kvm)
 {
 	kvm_destroy_pm_notifier(kvm);

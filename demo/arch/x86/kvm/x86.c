@@ -83,3 +83,35 @@ void kvm_arch_commit_memory_region(struct kvm *kvm, struct kvm_memory_slot *old,
 	if (!kvm->arch.n_requested_mmu_pages && (change == KVM_MR_CREATE || change == KVM_MR_DELETE))
 		kvm_mmu_change_mmu_pages(kvm, kvm_mmu_calculate_default_mmu_pages(kvm));
 }
+
+int kvm_set_cr0(struct kvm_vcpu *vcpu, unsigned long cr0)
+{
+	unsigned long old_cr0 = kvm_read_cr0(vcpu);
+
+	kvm_x86_call(set_cr0)(vcpu, cr0);
+	/* WP and PG are part of the MMU role */
+	if ((cr0 ^ old_cr0) & KVM_MMU_CR0_ROLE_BITS)
+		kvm_mmu_reset_context(vcpu);
+	return 0;
+}
+
+int kvm_set_cr3(struct kvm_vcpu *vcpu, unsigned long cr3)
+{
+	bool skip_tlb_flush = false;
+
+	if (cr3 != kvm_read_cr3(vcpu))
+		kvm_mmu_new_pgd(vcpu, cr3);
+	vcpu->arch.cr3 = cr3;
+	if (!skip_tlb_flush)
+		kvm_invalidate_pcid(vcpu, 0);
+	return 0;
+}
+
+static void kvm_vcpu_flush_tlb_guest(struct kvm_vcpu *vcpu)
+{
+	/* with shadow paging, a guest TLB flush must also resync unsync shadow pages */
+	if (!tdp_enabled)
+		kvm_mmu_sync_roots(vcpu);
+	kvm_x86_call(flush_tlb_guest)(vcpu);
+	++vcpu->stat.tlb_flush;
+}

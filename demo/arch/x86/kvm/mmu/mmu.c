@@ -314,6 +314,53 @@ bool kvm_test_age_gfn(struct kvm *kvm, struct kvm_gfn_range *range)
 	return young;
 }
 
+/* ---- write protection and unsync walks ----------------------------------------------------- */
+
+/* A shadowed guest page table must stay write-protected: disallow huge pages over it and track it. */
+static void account_shadowed(struct kvm *kvm, struct kvm_mmu_page *sp)
+{
+	kvm->arch.indirect_shadow_pages++;
+	if (sp->role.level > PG_LEVEL_4K)
+		return __kvm_write_track_add_gfn(kvm, slot, sp->gfn);
+	kvm_mmu_gfn_disallow_lpage(slot, sp->gfn);
+	if (kvm_mmu_slot_gfn_write_protect(kvm, slot, sp->gfn, PG_LEVEL_4K))
+		kvm_flush_remote_tlbs_gfn(kvm, sp->gfn, PG_LEVEL_4K);
+}
+
+static void unaccount_shadowed(struct kvm *kvm, struct kvm_mmu_page *sp)
+{
+	kvm->arch.indirect_shadow_pages--;
+	if (sp->role.level > PG_LEVEL_4K)
+		return __kvm_write_track_remove_gfn(kvm, slot, sp->gfn);
+	kvm_mmu_gfn_allow_lpage(slot, sp->gfn);
+}
+
+static bool rmap_write_protect(struct kvm_rmap_head *rmap_head, bool pt_protect)
+{
+	u64 *sptep;
+	struct rmap_iterator iter;
+	bool flush = false;
+
+	for_each_rmap_spte(rmap_head, &iter, sptep)
+		flush |= spte_write_protect(sptep, pt_protect);
+	return flush;
+}
+
+/* Collect unsync descendants of @sp into @pvec (with the path of parents leading to each). */
+static int mmu_unsync_walk(struct kvm_mmu_page *sp, struct kvm_mmu_pages *pvec)
+{
+	pvec->nr = 0;
+	if (!sp->unsync_children)
+		return 0;
+	mmu_pages_add(pvec, sp, INVALID_INDEX);
+	return __mmu_unsync_walk(sp, pvec);
+}
+
+#define for_each_sp(pvec, sp, parents, i)					\
+		for (i = mmu_pages_first(&pvec, &parents);			\
+			i < pvec.nr && ({ sp = pvec.page[i].sp; 1;});		\
+			i = mmu_pages_next(&pvec, &parents, i))
+
 /* ---- shadow page lifetime ----------------------------------------------------------------- */
 
 static void kvm_mmu_free_shadow_page(struct kvm_mmu_page *sp)
