@@ -12,6 +12,7 @@ import { startAdapterServer, type AdapterServer } from '../../src/debug/server';
 import { createScenarioLoader } from '../../src/debug/scenario-loader';
 import { FallbackResolver } from '../../src/debug/fallback-resolver';
 import { loadEngine } from '../../src/scenario/engine-loader';
+import { engineSimulatedFunctions } from '../../src/debug/simulated';
 import { SCENARIOS } from './fixtures/deps';
 
 const ROOT = path.resolve(SCENARIOS, '..', '..', '..', '..');
@@ -26,7 +27,7 @@ let dc: DebugClient;
 
 before(async () => {
   if (skip) return;
-  const resolver = new FallbackResolver(() => [DEMO]);
+  const resolver = new FallbackResolver(() => [DEMO], engineSimulatedFunctions());
   server = await startAdapterServer({
     loadScenario: createScenarioLoader(),
     resolveFrame: (f) => resolver.resolveFrame(f),
@@ -56,6 +57,8 @@ describe('debug adapter on the real engine', { skip }, () => {
       const lines = fs.readFileSync(TDP_C, 'utf8').split('\n');
       const def = lines.findIndex((l) => /^int kvm_tdp_mmu_map\(/.test(l)) + 1;
       assert.ok(def > 0);
+      assert.equal(engineSimulatedFunctions()?.('kvm_tdp_mmu_map'), true);
+      assert.equal(engineSimulatedFunctions()?.('no_such_kernel_function'), false);
       const ev = await launch({}, [{ file: TDP_C, lines: [def + 3] }]);
       assert.equal(ev.body.reason, 'breakpoint');
       const tid = ev.body.threadId!;

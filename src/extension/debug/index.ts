@@ -11,6 +11,7 @@ import type { DebugDeps, FunctionAtLine } from '../../debug/deps';
 import { FallbackResolver } from '../../debug/fallback-resolver';
 import { indexResolvers } from '../../debug/kernel-resolver';
 import { createScenarioLoader } from '../../debug/scenario-loader';
+import { engineSimulatedFunctions } from '../../debug/simulated';
 import { DEBUG_TYPE, KvmMmuDebugSession, POSITION_EVENT, type PositionInfo } from '../../debug/session';
 
 export { DEBUG_TYPE };
@@ -60,8 +61,9 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     out.push(demoTree);
     return [...new Set(out)];
   };
-  const fallback = new FallbackResolver(roots, deps.isSimulated);
-  const resolvers = indexResolvers(deps.kernelIndex ?? (() => undefined), fallback, deps.isSimulated);
+  const isSimulated = deps.isSimulated ?? engineSimulatedFunctions();
+  const fallback = new FallbackResolver(roots, isSimulated);
+  const resolvers = indexResolvers(deps.kernelIndex ?? (() => undefined), fallback, isSimulated);
   const adapterDeps: DebugDeps = {
     loadScenario: deps.loadScenario ?? createScenarioLoader(),
     resolveFrame: deps.resolveFrame ?? resolvers.resolveFrame,
@@ -88,7 +90,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     overviewRulerLane: vscode.OverviewRulerLane.Full,
     after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em' },
   });
-  const lenses = new SimulatedFunctionLenses(() => live, adapterDeps, fallback, deps.isSimulated);
+  const lenses = new SimulatedFunctionLenses(() => live, adapterDeps, fallback, isSimulated);
 
   const decorate = (): void => {
     for (const editor of vscode.window.visibleTextEditors) {
