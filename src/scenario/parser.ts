@@ -602,14 +602,13 @@ class Validator {
   private stepArgs(spec: StepSpec, args: YNode | undefined, opRange: Range): Op | undefined {
     const out: Record<string, unknown> = { op: spec.name };
     const fields = spec.fields;
-    const required = fields.filter((x) => x.required);
     let map: (YNode & { kind: 'map' }) | undefined;
     if (!args || (args.kind === 'scalar' && (args.value === null || args.value === true))) {
       map = undefined;
     } else if (args.kind === 'map') map = args;
-    else if (args.kind === 'scalar' && (required.length === 1 || fields.length === 1)) {
-      // shorthand: { load_cr3: 0x20 }
-      const field = required[0] ?? fields[0]!;
+    else if (args.kind === 'scalar' && shorthandField(spec)) {
+      // shorthand: { load_cr3: 0x20 }, { page_fault: 0x10 }
+      const field = shorthandField(spec)!;
       map = { kind: 'map', flow: true, range: args.range, entries: [{ key: field.name, keyRange: args.range, value: args }] };
     } else {
       this.error('type', args.range, `the fields of '${spec.name}' are a mapping: { ${fields.map((x) => x.name).join(', ')} }`);
@@ -1200,6 +1199,15 @@ class Validator {
 // ---------------------------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------------------------
+
+/** The field a scalar shorthand `{ step: value }` fills, if the step has one. */
+export function shorthandField(spec: StepSpec): StepSpec['fields'][number] | undefined {
+  const required = spec.fields.filter((x) => x.required);
+  if (required.length === 1) return required[0];
+  if (spec.fields.length === 1) return spec.fields[0];
+  if (spec.oneOf) return spec.fields.find((x) => x.name === spec.oneOf![0]);
+  return undefined;
+}
 
 function keyLine(root: YNode): Range {
   const s = root.range.start;

@@ -5,6 +5,7 @@
  */
 import { BUG_IDS, ERAS, MMU_KINDS, REQUESTS, STEPS, THREAD_KINDS, knownInvariantIds, type FieldType } from './vocabulary';
 import { MATCHER_OPS } from './types';
+import { shorthandField } from './parser';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +33,7 @@ export function buildSchema(): Json {
       const obj: Json = { type: 'object', properties: props, additionalProperties: false };
       const req = s.fields.filter((f) => f.required).map((f) => f.name);
       if (req.length) obj.required = req;
-      const single = req.length === 1 ? s.fields.find((f) => f.required) : s.fields.length === 1 ? s.fields[0] : undefined;
+      const single = shorthandField(s);
       args = single ? { oneOf: [obj, fieldSchema(single.type, single.doc)] } : obj;
       if (!req.length && !single) args = { oneOf: [obj, { type: 'null' }] };
     }
