@@ -7,6 +7,7 @@ import type { BugId, Effect, Frame, LockMode, MemslotConfig, Op, RequestName, Th
 import type { EraProfile } from './profiles';
 import { eraNum } from './profiles';
 import { symbolFile } from './kernel-names';
+import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
   Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp,
@@ -136,8 +137,11 @@ export class Kvm {
 
   note(text: string): void { if (this.tr) this.fx({ kind: 'note', text }); else this.nEff++; }
 
+  private applies: Set<string> | null = null;
   violate(id: string, message: string, objects: string[]): void {
     if (!this.auditEvents) return;
+    if (!this.applies) this.applies = invariantsFor(this.p.id);
+    if (!this.applies.has(id)) return;
     const t = this.cur;
     const f = t && t.stack.length ? { ...t.stack[t.stack.length - 1] } : undefined;
     this.violations.push({ id, message, step: this.step, thread: t ? t.id : '-', frame: f, objects });
@@ -759,9 +763,16 @@ export class Kvm {
     const old = this.getSpte(sp, i);
     const flags = SPTE_P | SPTE_U | SPTE_A | (writable ? SPTE_W : 0) | (dirty ? SPTE_D : 0);
     const nv = makeSpte(pfn, flags);
+    let flush = false;
     if (isPresent(old)) {
-      if (sptePfn(old) === pfn) { if (old !== nv) this.setSpte(sp, i, nv); return; }
+      if (sptePfn(old) === pfn) {
+        if (old !== nv) this.setSpte(sp, i, nv);
+        if ((old % 4) === 3 && !writable) this.kvmFlushRemoteTlbs(t);
+        return;
+      }
+      // the translation changes: drop the old SPTE and flush before the new one is used
       this.zapPte(t, sp, i);
+      flush = true;
     }
     if (this.auditEvents) this.checkInstall(gfn, pfn, sp);
     if (!sp.tdp && !sp.direct && !sp.nested) { if (!sp.gfns) sp.gfns = new Map(); sp.gfns.set(i, gfn); }
@@ -769,6 +780,7 @@ export class Kvm {
     this.setSpte(sp, i, nv);
     if (!sp.tdp) this.rmapAdd(sp, i, gfn, sp.level);
     if (this.p.pinsPages) this.refAdjust(pfn, 1);
+    if (flush) this.kvmFlushRemoteTlbs(t);
   }
 
   /** MN-1 (event): the host must still map pfn at the gfn's hva when KVM installs the SPTE. */
@@ -1537,10 +1549,10 @@ export class Kvm {
       const k = v.prev.findIndex((p) => p.hpa >= 0 && p.pgd === gfn && !this.isObsoleteRoot(p.hpa));
       const curHpa = v.root, curPgd = v.rootPgd;
       if (k >= 0) {
-        const hit = v.prev[k];
+        const hitHpa = v.prev[k].hpa;
         for (let i = k; i > 0; i--) { this.setRoot(v, i, v.prev[i - 1].hpa); v.prev[i].pgd = v.prev[i - 1].pgd; }
         this.setRoot(v, 0, curHpa); v.prev[0].pgd = curPgd;
-        this.setRoot(v, 'current', hit.hpa === curHpa ? curHpa : hit.hpa); v.rootPgd = gfn;
+        this.setRoot(v, 'current', hitHpa); v.rootPgd = gfn;
         this.leave(t);
         this.requestVcpu(v, 'KVM_REQ_LOAD_MMU_PGD');
       } else {
@@ -1579,7 +1591,7 @@ export class Kvm {
     if (this.mmuKind(v) === 'shadow') {
       yield* this.lock(t, 'write');
       const tr = this.translate(v.root, gva);
-      if (tr && tr.sp.unsync) this.zapPte(t, tr.sp, tr.i);
+      if (tr && tr.sp.unsync) { this.zapPte(t, tr.sp, tr.i); this.kvmFlushRemoteTlbs(t); }
       this.unlock(t);
     }
     this.tlbFlush(v, 'gva', gva);
@@ -1819,8 +1831,11 @@ export class Kvm {
         while (used > goal && this.s.activeTail >= 0 && guard++ < 10000) {
           const sp = this.s.sps.get(this.s.activeTail)!;
           if (sp.invalid && sp.rootCount) break;
+          const wasRoot = sp.rootCount > 0;
           used -= this.zapPage(t, sp, list).n;
-          used--;
+          // the page itself: a root in use is only invalidated, not freed, so the model does not count
+          // it (the 2.6 code subtracted one unconditionally, which only matters for in-use roots)
+          if (!wasRoot) used--;
         }
         goal = used;
         const old = this.s.nUsed;

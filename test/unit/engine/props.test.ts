@@ -1,0 +1,101 @@
+// Property: random operation sequences on random interleavings never violate an invariant on a
+// correct (bug-free) profile.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { createEngine, PROFILES } from '../../../src/engine';
+import type { EraId, MmuKind, Op, ThreadSpec } from '../../../src/engine';
+import { vm, hvaOf, shadowGuest, T2A, T2B, T1, EMPTY, BASE } from './helpers';
+
+const GFNS = [BASE, BASE + 1, BASE + 2, BASE + 0x200, BASE + 0x201, BASE + 0x5ff];
+const gfnArb = fc.constantFrom(...GFNS);
+
+function vcpuOp(mmu: MmuKind): fc.Arbitrary<Op> {
+  const common: Array<fc.Arbitrary<Op>> = [
+    fc.record({ op: fc.constant('enter_guest' as const) }),
+    fc.record({ op: fc.constant('exit_guest' as const) }),
+    fc.record({ op: fc.constant('tlb_flush_guest' as const) }),
+  ];
+  if (mmu === 'shadow') {
+    return fc.oneof(...common,
+      fc.record({ op: fc.constant('page_fault' as const), gva: fc.constantFrom(0, 1), write: fc.boolean() }),
+      fc.record({ op: fc.constant('guest_access' as const), gva: fc.constantFrom(0, 1), write: fc.boolean() }),
+      fc.record({ op: fc.constant('load_cr3' as const), gfn: fc.constantFrom(T2A, T2B, EMPTY) }),
+      fc.record({ op: fc.constant('invlpg' as const), gva: fc.constantFrom(0, 1) }),
+      fc.record({ op: fc.constant('set_cr4' as const), bits: fc.record({ cr4_pge: fc.boolean() }) }),
+      fc.record({ op: fc.constant('guest_pt_write' as const), gfn: fc.constant(T1), index: fc.constantFrom(0, 1, 2), value: fc.option(fc.record({ gfn: fc.constantFrom(T1, 0x1050, 0x1060), writable: fc.boolean() }), { nil: null }) }),
+    );
+  }
+  const ops: Array<fc.Arbitrary<Op>> = [...common,
+    fc.record({ op: fc.constant('page_fault' as const), gfn: gfnArb, write: fc.boolean() }),
+    fc.record({ op: fc.constant('guest_access' as const), gfn: gfnArb, write: fc.boolean() }),
+  ];
+  if (mmu === 'nested') ops.push(fc.record({ op: fc.constant('enter_guest_mode' as const), l2: fc.boolean() }));
+  return fc.oneof(...ops);
+}
+
+const ioctlOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('zap_all_fast' as const) }),
+  fc.record({ op: fc.constant('zap_all' as const) }),
+  fc.record({ op: fc.constant('change_mmu_pages' as const), pages: fc.constantFrom(2, 5, 64) }),
+  fc.record({ op: fc.constant('unprotect_page' as const), gfn: fc.constantFrom(T2A, T2B, T1) }),
+  fc.record({ op: fc.constant('zap_gfn_range' as const), start: fc.constant(BASE), end: fc.constantFrom(BASE + 2, BASE + 0x600) }),
+);
+
+const notifierOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('host_unmap' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+  fc.record({ op: fc.constant('clear_young' as const), hva: gfnArb.map((g) => hvaOf(g)), fastOnly: fc.boolean() }),
+  fc.record({ op: fc.constant('test_young' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+  fc.record({ op: fc.constant('clear_flush_young' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+);
+
+const reclaimOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('swap_out' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+  fc.record({ op: fc.constant('age_lru' as const), hva: gfnArb.map((g) => hvaOf(g)), fastOnly: fc.boolean() }),
+  fc.record({ op: fc.constant('host_free' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+);
+
+function scenario(mmu: MmuKind) {
+  return fc.record({
+    v0: fc.array(vcpuOp(mmu), { minLength: 2, maxLength: 8 }),
+    v1: fc.array(vcpuOp(mmu), { minLength: 0, maxLength: 5 }),
+    io: fc.array(ioctlOp, { minLength: 0, maxLength: 3 }),
+    mn: fc.array(notifierOp, { minLength: 0, maxLength: 3 }),
+    rc: fc.array(reclaimOp, { minLength: 0, maxLength: 2 }),
+    choices: fc.array(fc.nat(7), { minLength: 0, maxLength: 200 }),
+  });
+}
+
+function check(era: EraId, mmu: MmuKind, runs: number): void {
+  fc.assert(fc.property(scenario(mmu), (sc) => {
+    const threads: ThreadSpec[] = [
+      { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: sc.v0 },
+      { id: 'vcpu1', kind: 'vcpu', vcpu: 1, ops: sc.v1 },
+      { id: 'ioctl', kind: 'ioctl', ops: sc.io },
+      { id: 'mmu_notifier', kind: 'notifier', ops: sc.mn },
+      { id: 'reclaim', kind: 'reclaim', ops: sc.rc },
+    ];
+    const cfg = mmu === 'shadow' ? vm(era, mmu, { vcpus: 2, guestPageTables: shadowGuest(), guestCr3: [T2A, T2B] }) : vm(era, mmu, { vcpus: 2 });
+    const e = createEngine({ config: cfg, threads });
+    let k = 0;
+    for (let n = 0; n < 2000 && !e.isDone(); n++) {
+      const r = e.runnableThreads();
+      assert.ok(r.length > 0, 'deadlock');
+      e.step(r[(sc.choices[k++ % Math.max(1, sc.choices.length)] ?? 0) % r.length]);
+    }
+    assert.ok(e.isDone(), 'did not finish');
+    const v = e.violations();
+    assert.deepEqual(v.map((x) => `${x.id} @${x.step} ${x.thread}: ${x.message} [${x.frame?.fn}]`), []);
+  }), { numRuns: runs, seed: 42, endOnFailure: true });
+}
+
+const MATRIX: Array<[EraId, MmuKind]> = [];
+for (const era of Object.keys(PROFILES) as EraId[]) {
+  MATRIX.push([era, 'direct-shadow'], [era, 'shadow']);
+  if (PROFILES[era].tdpMmu) MATRIX.push([era, 'tdp']);
+}
+MATRIX.push(['6.19', 'nested'], ['5.18', 'nested']);
+
+for (const [era, mmu] of MATRIX) {
+  test(`no violation on random schedules: ${era} ${mmu}`, () => check(era, mmu, Number(process.env.KVM_PROP_RUNS ?? 25)));
+}
