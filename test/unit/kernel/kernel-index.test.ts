@@ -9,7 +9,7 @@ import { blankAttributes, looksBinary } from '../../../src/kernel/preprocess';
 import { eraForVersion, parseMakefileVersion } from '../../../src/kernel/version';
 import { aliasesOf } from '../../../src/kernel/aliases';
 import { findKernelTree, indexKernelTree, indexTreeFile, KernelIndex } from '../../../src/kernel/kernel-index';
-import { FALLBACK_ENGINE_NAMES, engineNames, namesForEra } from '../../../src/kernel/engine-names';
+import { FALLBACK_ENGINE_NAMES, engineFiles, engineNames, namesForEra } from '../../../src/kernel/engine-names';
 import { indexCommand } from '../../../src/cli/index-command';
 import type { FileIndex } from '../../../src/kernel/types';
 
@@ -190,7 +190,7 @@ describe('odd input ends in a bounded, clear result', () => {
 describe('demo tree', () => {
   let index: KernelIndex;
   before(async () => {
-    index = await indexKernelTree(demo);
+    index = await indexKernelTree(demo, { extraFiles: engineFiles(engineNames()) });
   });
   test('is found and reads as 6.19', () => {
     assert.equal(findKernelTree([repoRoot]), demo);
