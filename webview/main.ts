@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { Frame } from '../src/engine/api';
 import { PANEL_SECTIONS, panelUiStateCheck, parseHostMessage, webviewMessage, type HostMessage, type PanelSection, type PanelUiState } from '../src/shared/protocol';
-import { append, clear, h } from './dom';
+import { clear, h } from './dom';
 import { Store } from './store';
 import { getState, post, setState } from './vscodeApi';
 import type { Ctx, Section } from './sections/common';
@@ -105,37 +105,55 @@ export function boot(root: HTMLElement): { handle(data: unknown): void; store: S
 
   function renderSection(id: PanelSection): void {
     dirty.delete(id);
+    const prof = (window as unknown as { __kvmProfile?: Record<string, number> }).__kvmProfile;
+    const t0 = prof ? performance.now() : 0;
     try {
       sections[id]!.render();
+      if (prof) prof[id] = (prof[id] ?? 0) + performance.now() - t0;
     } catch (e) {
       log('error', `render ${id}: ${(e as Error).stack ?? e}`);
     }
   }
 
+  // Header: persistent buttons (custom elements are costly to recreate), text updated in place.
+  const prevBtn = h('vscode-button', { secondary: true, 'aria-label': 'Previous step', title: 'Previous step', class: 'nav-prev' }, '◀');
+  const nextBtn = h('vscode-button', { secondary: true, 'aria-label': 'Next step in history', title: 'Next step in history', class: 'nav-next' }, '▶');
+  const stepEl = h('span', { class: 'step' });
+  const eraEl = h('span', { class: 'tag' });
+  const genEl = h('span', { class: 'tag' });
+  const descEl = h('span', { class: 'dim step-desc' });
+  const scenEl = h('span', { class: 'dim' });
+  const emptyEl = h('span', { class: 'dim' });
+  prevBtn.addEventListener('click', () => {
+    const step = store.state?.step ?? 0;
+    if (step > 0) ctx.goto(step - 1);
+  });
+  nextBtn.addEventListener('click', () => {
+    const step = store.state?.step ?? 0;
+    if (store.state && step < store.historyLength) ctx.goto(step + 1);
+  });
+  header.append(prevBtn, nextBtn, stepEl, eraEl, genEl, descEl, scenEl, emptyEl);
+
   function renderHeader(): void {
-    clear(header);
     const s = store.state;
+    for (const e of [prevBtn, nextBtn, stepEl, eraEl, genEl, descEl, scenEl]) e.hidden = !s;
+    emptyEl.hidden = !!s;
     if (!s) {
-      header.append(h('span', { class: 'dim' }, store.emptyReason));
+      emptyEl.textContent = store.emptyReason;
       return;
     }
     const step = s.step;
-    const prev = h('vscode-button', { secondary: true, 'aria-label': 'Previous step', title: 'Previous step', class: 'nav-prev' }, '◀');
-    const next = h('vscode-button', { secondary: true, 'aria-label': 'Next step in history', title: 'Next step in history', class: 'nav-next' }, '▶');
-    if (step <= 0) prev.setAttribute('disabled', '');
-    if (step >= store.historyLength) next.setAttribute('disabled', '');
-    prev.addEventListener('click', () => step > 0 && ctx.goto(step - 1));
-    next.addEventListener('click', () => step < store.historyLength && ctx.goto(step + 1));
+    prevBtn.toggleAttribute('disabled', step <= 0);
+    nextBtn.toggleAttribute('disabled', step >= store.historyLength);
+    stepEl.replaceChildren(h('strong', null, `Step ${step}`), h('span', { class: 'dim' }, ` / ${store.historyLength}`));
+    eraEl.textContent = `${s.era} · ${s.mmu}${s.bug ? ` · bug ${s.bug}` : ''}`;
+    genEl.textContent = `gen ${s.vm.mmu_valid_gen}`;
+    genEl.classList.toggle('modified', store.vmFields.has('mmu_valid_gen'));
     const r = store.record;
-    append(header, [
-      prev,
-      next,
-      h('span', { class: 'step' }, h('strong', null, `Step ${step}`), h('span', { class: 'dim' }, ` / ${store.historyLength}`)),
-      h('span', { class: 'tag' }, `${s.era} · ${s.mmu}${s.bug ? ` · bug ${s.bug}` : ''}`),
-      h('span', { class: `tag${store.vmFields.has('mmu_valid_gen') ? ' modified' : ''}` }, `gen ${s.vm.mmu_valid_gen}`),
-      r ? h('span', { class: 'dim step-desc' }, `${r.thread}: ${r.op.op} → ${r.stoppedAt}`) : null,
-      store.scenario ? h('span', { class: 'dim' }, store.scenario) : null,
-    ]);
+    descEl.textContent = r ? `${r.thread}: ${r.op.op} → ${r.stoppedAt}` : '';
+    descEl.hidden = !r;
+    scenEl.textContent = store.scenario ?? '';
+    scenEl.hidden = !store.scenario;
   }
 
   function renderBanner(): void {
@@ -166,8 +184,11 @@ export function boot(root: HTMLElement): { handle(data: unknown): void; store: S
   }
 
   function renderAll(): void {
+    const prof = (window as unknown as { __kvmProfile?: Record<string, number> }).__kvmProfile;
+    const t0 = prof ? performance.now() : 0;
     renderHeader();
     renderBanner();
+    if (prof) prof.header = (prof.header ?? 0) + performance.now() - t0;
     for (const id of PANEL_SECTIONS) {
       const n = store.state ? sections[id]!.changeCount() : 0;
       const b = badges[id]!;
@@ -182,7 +203,10 @@ export function boot(root: HTMLElement): { handle(data: unknown): void; store: S
   }
 
   function handle(data: unknown): void {
+    const prof = (window as unknown as { __kvmProfile?: Record<string, number> }).__kvmProfile;
+    const t0 = prof ? performance.now() : 0;
     const parsed = parseHostMessage(data);
+    if (prof) prof.validate = (prof.validate ?? 0) + performance.now() - t0;
     if (!parsed.ok) {
       log('warn', `ignored malformed message: ${parsed.error.slice(0, 300)}`);
       return;

@@ -38,6 +38,8 @@ export class Store {
   rmapVersion = 0;
   genVersion = 0;
   readonly spById = new Map<number, ShadowPageView>();
+  /** Pages that look like roots (a root reference, or a top-level page without parents), kept incrementally. */
+  readonly rootish = new Set<number>();
   readonly sps = new IdChangeIndex<number>();
   readonly vcpus = new IdChangeIndex<number>();
   readonly roots = new IdChangeIndex<string>();
@@ -53,7 +55,11 @@ export class Store {
   snapshot(p: SnapshotParams): void {
     this.state = normalizeState(p.state);
     this.spById.clear();
-    for (const sp of this.state.shadowPages) this.spById.set(sp.id, sp);
+    this.rootish.clear();
+    for (const sp of this.state.shadowPages) {
+      this.spById.set(sp.id, sp);
+      this.noteRoot(sp);
+    }
     this.record = p.record;
     this.status(p);
     this.generations = p.generations;
@@ -86,10 +92,22 @@ export class Store {
       this.spById.delete(sp.id);
       this.removedSps.set(sp.id, sp);
     }
-    for (const sp of res.shadowPages.added) this.spById.set(sp.id, sp);
-    for (const m of res.shadowPages.modified) this.spById.set(m.after.id, m.after);
+    for (const sp of res.shadowPages.removed) this.rootish.delete(sp.id);
+    for (const sp of res.shadowPages.added) {
+      this.spById.set(sp.id, sp);
+      this.noteRoot(sp);
+    }
+    for (const m of res.shadowPages.modified) {
+      this.spById.set(m.after.id, m.after);
+      this.noteRoot(m.after);
+    }
     if (res.shadowPages.added.length || res.shadowPages.removed.length || res.shadowPages.modified.length) this.spVersion++;
     if (res.rmaps.length || res.memslots.added.length || res.memslots.removed.length || res.memslots.modified.length) this.rmapVersion++;
+  }
+
+  private noteRoot(sp: ShadowPageView): void {
+    if (sp.rootCount > 0 || (sp.parentPtes.length === 0 && sp.level >= 4)) this.rootish.add(sp.id);
+    else this.rootish.delete(sp.id);
   }
 
   private status(p: { historyLength: number; violations: Violation[]; scenario?: string }): void {
@@ -115,6 +133,7 @@ export class Store {
     this.state = null;
     this.emptyReason = reason;
     this.spById.clear();
+    this.rootish.clear();
     this.spVersion++;
     this.rmapVersion++;
   }

@@ -33,6 +33,9 @@ export class VList<R> {
   private total = 0;
   private active = 0;
   private frame = 0;
+  /** Own copies of scroll position and viewport height: reading them from the DOM would force a layout. */
+  private top = 0;
+  private viewH = 0;
   private readonly maxHeight: number;
 
   constructor(private readonly o: VListOptions<R>) {
@@ -48,6 +51,7 @@ export class VList<R> {
     });
     this.el.appendChild(this.spacer);
     this.el.addEventListener('scroll', () => {
+      this.top = this.el.scrollTop;
       if (!this.frame) this.frame = requestAnimationFrame(() => {
         this.frame = 0;
         this.paint();
@@ -92,13 +96,16 @@ export class VList<R> {
     this.total = n;
     this.spacer.style.height = `${n * this.rowH}px`;
     // Short lists shrink to their content; long ones scroll inside a fixed viewport.
-    this.el.style.height = `${Math.min(this.maxHeight, Math.max(1, n) * this.rowH + 2)}px`;
+    this.viewH = Math.min(this.maxHeight, Math.max(1, n) * this.rowH + 2);
+    this.el.style.height = `${this.viewH}px`;
+    this.top = Math.min(this.top, Math.max(0, n * this.rowH - this.viewH + 2));
     if (this.active >= n) this.active = Math.max(0, n - 1);
     this.paint();
   }
 
   scrollTo(top: number): void {
     this.el.scrollTop = top;
+    this.top = top;
     this.paint();
   }
 
@@ -107,9 +114,9 @@ export class VList<R> {
     if (i < 0 || i >= this.total) return;
     this.active = i;
     const top = i * this.rowH;
-    const view = this.el.clientHeight || 300;
-    if (top < this.el.scrollTop) this.el.scrollTop = top;
-    else if (top + this.rowH > this.el.scrollTop + view) this.el.scrollTop = top + this.rowH - view;
+    const view = this.viewH - 2;
+    if (top < this.top) this.scrollTo(top);
+    else if (top + this.rowH > this.top + view) this.scrollTo(top + this.rowH - view);
     this.paint();
     if (focus) this.el.focus();
   }
@@ -124,9 +131,9 @@ export class VList<R> {
 
   /** Render the rows in view (plus a small margin). */
   paint(): void {
-    const view = this.el.clientHeight || 300;
-    const first = Math.max(0, Math.floor(this.el.scrollTop / this.rowH) - 4);
-    const last = Math.min(this.total, Math.ceil((this.el.scrollTop + view) / this.rowH) + 4);
+    const view = this.viewH;
+    const first = Math.max(0, Math.floor(this.top / this.rowH) - 4);
+    const last = Math.min(this.total, Math.ceil((this.top + view) / this.rowH) + 4);
     const frag = document.createDocumentFragment();
     frag.appendChild(this.spacer);
     let activeId: string | null = null;
@@ -154,7 +161,7 @@ export class VList<R> {
   }
 
   private key(e: KeyboardEvent): void {
-    const page = Math.max(1, Math.floor((this.el.clientHeight || 300) / this.rowH) - 1);
+    const page = Math.max(1, Math.floor(this.viewH / this.rowH) - 1);
     const r = this.rowAt(this.active);
     switch (e.key) {
       case 'ArrowDown':

@@ -12,7 +12,13 @@ export function generationsSection(ctx: Ctx): Section {
   let cursor = -1;
   let svg: SVGElement | null = null;
 
-  function render(): void {
+  let renderedKey = '';
+
+  function render(force = false): void {
+    // Only the timeline or the current step change this section.
+    const key = `${st.genVersion}:${st.state?.step ?? -1}:${cursor}`;
+    if (!force && key === renderedKey) return;
+    renderedKey = key;
     clear(el);
     const pts = st.generations;
     if (!pts.length) return void el.appendChild(empty(st.state ? 'No timeline yet.' : st.emptyReason));
@@ -76,7 +82,7 @@ export function generationsSection(ctx: Ctx): Section {
       const k = (e as KeyboardEvent).key;
       if (k === 'ArrowRight' || k === 'ArrowLeft' || k === 'Home' || k === 'End') {
         cursor = k === 'Home' ? 0 : k === 'End' ? pts.length - 1 : Math.max(0, Math.min(pts.length - 1, cursor + (k === 'ArrowRight' ? 1 : -1)));
-        render();
+        render(true);
         (el.querySelector('.gen-chart') as SVGElement | null)?.focus();
       } else if (k === 'Enter' || k === ' ') ctx.goto(pts[cursor].step);
       else return;
@@ -101,5 +107,5 @@ export function generationsSection(ctx: Ctx): Section {
     });
   }
 
-  return { id: 'generations', title: 'Generations', el, render, changeCount: () => (st.vmFields.has('mmu_valid_gen') ? 1 : 0) };
+  return { id: 'generations', title: 'Generations', el, render: () => render(), changeCount: () => (st.vmFields.has('mmu_valid_gen') ? 1 : 0) };
 }

@@ -83,7 +83,7 @@ export function rootsSection(ctx: Ctx): Section {
         const id = parseSpRef(r);
         if (id !== null) set.add(id);
       }
-      for (const sp of s.shadowPages) if (sp.rootCount > 0) set.add(sp.id);
+      for (const id of st.rootish) if ((st.spById.get(id)?.rootCount ?? 0) > 0) set.add(id);
       ids = [...set].sort((a, b) => a - b);
     }
     el.appendChild(h('h4', null, tdp ? 'tdp_mmu_roots' : 'Shadow roots', h('span', { class: 'dim' }, ` (${ids.length}) · mmu_valid_gen ${s.vm.mmu_valid_gen}`), st.vmFields.has('mmu_valid_gen') ? changeMark('modified') : null));

@@ -115,7 +115,7 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
       const id = parseSpRef(r);
       if (id !== null && st.spById.has(id)) set.add(id);
     }
-    for (const sp of s.shadowPages) if (sp.rootCount > 0 || (sp.parentPtes.length === 0 && sp.level >= 4)) set.add(sp.id);
+    for (const id of st.rootish) set.add(id);
     return [...set].filter((id) => st.spById.has(id)).sort((a, b) => a - b);
   }
 
