@@ -114,7 +114,8 @@ export class FallbackResolver {
     let callee: string | undefined;
     if (line > fn.line) {
       for (const m of text.matchAll(CALL)) {
-        if (!KEYWORDS.has(m[1]!) && m[1] !== fn.name && !/^[A-Z_0-9]+$/.test(m[1]!)) {
+        // only a simulated callee makes a call-site breakpoint; other calls mean "this function"
+        if (!KEYWORDS.has(m[1]!) && m[1] !== fn.name && !/^[A-Z_0-9]+$/.test(m[1]!) && this.isSimulated(m[1]!)) {
           callee = m[1]!;
           break;
         }

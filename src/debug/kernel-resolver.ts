@@ -34,7 +34,8 @@ export function indexResolvers(
           if (sym && sym.kind === 'function') {
             const aliases = aliasesOf(sym.name, index.era);
             if (!isSimulated(sym.name) && !aliases.some(isSimulated)) return [];
-            const call = line > sym.line ? [...(sym.calls ?? [])].find((c) => c.line === line) : undefined;
+            // only a simulated callee makes a call-site breakpoint; other calls mean "this function"
+            const call = line > sym.line ? [...(sym.calls ?? [])].find((c) => c.line === line && (isSimulated(c.callee) || aliasesOf(c.callee, index.era).some(isSimulated))) : undefined;
             return [{ fn: sym.name, line: sym.line, ...(call ? { callee: call.callee } : {}), ...(aliases.length ? { aliases } : {}) }];
           }
           if (index.files.some((f) => f.file === rel && !f.skipped)) return [];

@@ -14,7 +14,7 @@ import { createScenarioLoader } from '../../src/debug/scenario-loader';
 import { indexResolvers } from '../../src/debug/kernel-resolver';
 import { FallbackResolver } from '../../src/debug/fallback-resolver';
 import { indexKernelTree, type KernelIndex } from '../../src/kernel';
-import { SCENARIOS, TREE } from './fixtures/deps';
+import { SCENARIOS, TREE, isSimulated } from './fixtures/deps';
 import { createFakeEngine } from './fixtures/fake-engine';
 
 const SCENARIO = path.join(SCENARIOS, 'tdp-zap-format.kvmmmu.yaml');
@@ -38,10 +38,10 @@ before(async () => {
     // the index needs tree-sitter's WebAssembly; the fallback resolver still answers without it
     console.error(`kernel index unavailable in this test run: ${String(e)}`);
   }
-  const fallback = new FallbackResolver(() => [TREE], (fn) => fn !== 'not_simulated_helper');
+  const fallback = new FallbackResolver(() => [TREE], isSimulated);
   server = await startAdapterServer({
     loadScenario: createScenarioLoader(createFakeEngine),
-    ...indexResolvers(() => index, fallback, (fn) => fn !== 'not_simulated_helper'),
+    ...indexResolvers(() => index, fallback, isSimulated),
   });
 });
 after(async () => {
@@ -73,12 +73,17 @@ describe('debug adapter with the scenario runner and the kernel index', () => {
     try {
       const inside = lineOf(TDP_C, 'int ret = 0;');
       const site = lineOf(MMU_C, 'kvm_make_all_cpus_request(kvm, KVM_REQ_MMU_FREE_OBSOLETE_ROOTS);');
-      const { stopped, bps } = await launch({}, { bps: [{ file: TDP_C, lines: [inside] }, { file: MMU_C, lines: [site, lineOf(MMU_C, 'fixture_nothing(kvm);')] }] });
+      const helperCall = lineOf(TDP_C, 'fixture_walk(vcpu, fault) {');
+      const { stopped, bps } = await launch({}, { bps: [{ file: TDP_C, lines: [inside, helperCall] }, { file: MMU_C, lines: [site, lineOf(MMU_C, 'fixture_nothing(kvm);')] }] });
       assert.equal(bps[0]!.body.breakpoints[0]!.line, lineOf(TDP_C, 'int kvm_tdp_mmu_map('));
+      // a call of a function the engine does not simulate is just a line of kvm_tdp_mmu_map
+      assert.equal(bps[0]!.body.breakpoints[1]!.line, lineOf(TDP_C, 'int kvm_tdp_mmu_map('));
+      assert.match(bps[0]!.body.breakpoints[1]!.message ?? '', /enters kvm_tdp_mmu_map/);
       assert.equal(bps[1]!.body.breakpoints[0]!.verified, true);
       assert.match(bps[1]!.body.breakpoints[0]!.message ?? '', /reaches its call to kvm_make_all_cpus_request/);
       assert.equal(bps[1]!.body.breakpoints[1]!.verified, false);
       assert.equal(stopped.body.reason, 'breakpoint');
+      assert.equal(stopped.body.hitBreakpointIds?.length, 2);
       const frames = (await dc.stackTraceRequest({ threadId: stopped.body.threadId! })).body.stackFrames;
       assert.equal(frames[0]!.name, 'kvm_tdp_mmu_map');
       assert.equal(frames[0]!.source?.path, TDP_C);

@@ -65,17 +65,23 @@ suite('debugger', () => {
 
     let onStopped!: (m: { session: vscode.DebugSession; msg: StoppedMessage }) => void;
     const stopped = new Promise<{ session: vscode.DebugSession; msg: StoppedMessage }>((resolve) => (onStopped = resolve));
+    const log: string[] = []; // the DAP conversation, for the failure message
+    const brief = (m: { type?: string; event?: string; command?: string; success?: boolean; message?: string; body?: unknown }): string =>
+      `${m.type} ${m.event ?? m.command ?? ''}${m.success === false ? ` FAILED ${m.message ?? ''}` : ''} ${JSON.stringify(m.body ?? {}).slice(0, 300)}`;
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
       createDebugAdapterTracker: (session) => ({
+        onWillReceiveMessage: (m: { command?: string; arguments?: unknown }) => log.push(`-> ${m.command} ${JSON.stringify(m.arguments ?? {}).slice(0, 300)}`),
         onDidSendMessage: (m: { type?: string; event?: string }) => {
+          log.push(`<- ${brief(m)}`);
           if (m.type === 'event' && m.event === 'stopped') onStopped({ session, msg: m as StoppedMessage });
         },
+        onError: (e: Error) => log.push(`error ${e.message}`),
       }),
     });
     try {
       const started = await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: 'e2e: TDP scenario', scenario, stopOnEntry: false });
       assert.ok(started, `startDebugging failed for ${scenario}`);
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no stop in ${FUNCTION} within 20 s`)), 20_000));
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no stop in ${FUNCTION} within 20 s (${path.basename(scenario)}):\n${log.join('\n')}`)), 20_000));
       const { session, msg } = await Promise.race([stopped, timeout]);
       assert.strictEqual(msg.body.reason, 'breakpoint');
 
