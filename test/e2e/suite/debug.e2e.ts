@@ -41,6 +41,12 @@ function tdpScenario(root: string): string {
   return fixture;
 }
 
+/** Source paths come back as URIs (vscode-remote://...) when the host is remote, e.g. code-server. */
+function fsPath(p: string | undefined): string {
+  if (!p) return '';
+  return path.resolve(/^[a-z][\w+.-]*:\/\//i.test(p) ? vscode.Uri.parse(p).fsPath : p);
+}
+
 suite('debugger', () => {
   suiteSetup(async () => {
     await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
@@ -89,11 +95,11 @@ suite('debugger', () => {
       const frames = trace.stackFrames;
       assert.ok(frames.length >= 2, `stack too short: ${frames.map((f) => f.name).join(' <- ')}`);
       assert.strictEqual(frames[0]!.name, FUNCTION);
-      assert.strictEqual(path.resolve(frames[0]!.source?.path ?? ''), path.resolve(file));
+      assert.strictEqual(fsPath(frames[0]!.source?.path), path.resolve(file));
       assert.strictEqual(frames[0]!.line, def + 1, 'the frame opens the function definition');
       const bottom = frames[frames.length - 1]!;
       assert.match(bottom.name, /^scenario: /);
-      assert.strictEqual(path.resolve(bottom.source?.path ?? ''), path.resolve(scenario));
+      assert.strictEqual(fsPath(bottom.source?.path), path.resolve(scenario));
 
       const state = (await session.customRequest('state')) as { step: number; view: { mmu: string } };
       assert.strictEqual(state.view.mmu, 'tdp');
