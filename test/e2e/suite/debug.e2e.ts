@@ -57,7 +57,7 @@ suite('debugger', () => {
     if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging();
   });
 
-  test('a breakpoint in tdp_mmu.c stops the scenario with the simulated kernel stack', async () => {
+  test('a breakpoint in tdp_mmu.c stops the scenario with the simulated kernel stack; CodeLens and Show Simulator State Here follow the run', async () => {
     const root = demoRoot();
     const file = path.join(root, 'arch/x86/kvm/mmu/tdp_mmu.c');
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -69,8 +69,21 @@ suite('debugger', () => {
     const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(bodyLine, 0)));
     vscode.debug.addBreakpoints([bp]);
 
-    let onStopped!: (m: { session: vscode.DebugSession; msg: StoppedMessage }) => void;
-    const stopped = new Promise<{ session: vscode.DebugSession; msg: StoppedMessage }>((resolve) => (onStopped = resolve));
+    // every stopped event, and waiters for the next one that matches
+    const stops: Array<{ session: vscode.DebugSession; msg: StoppedMessage }> = [];
+    const waiters: Array<{ pred: (m: StoppedMessage) => boolean; resolve: (x: { session: vscode.DebugSession; msg: StoppedMessage }) => void }> = [];
+    const onStopped = (x: { session: vscode.DebugSession; msg: StoppedMessage }): void => {
+      stops.push(x);
+      for (const w of waiters.splice(0)) (w.pred(x.msg) ? w.resolve(x) : waiters.push(w));
+    };
+    const nextStop = (pred: (m: StoppedMessage) => boolean, what: string, ms: number): Promise<{ session: vscode.DebugSession; msg: StoppedMessage }> => {
+      const seen = stops.find((x) => pred(x.msg));
+      if (seen) return Promise.resolve(seen);
+      return Promise.race([
+        new Promise<{ session: vscode.DebugSession; msg: StoppedMessage }>((resolve) => waiters.push({ pred, resolve })),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s:\n${log.join('\n')}`)), ms)),
+      ]);
+    };
     const log: string[] = []; // the DAP conversation, for the failure message
     const brief = (m: { type?: string; event?: string; command?: string; success?: boolean; message?: string; body?: unknown }): string =>
       `${m.type} ${m.event ?? m.command ?? ''}${m.success === false ? ` FAILED ${m.message ?? ''}` : ''} ${JSON.stringify(m.body ?? {}).slice(0, 300)}`;
@@ -87,8 +100,7 @@ suite('debugger', () => {
     try {
       const started = await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: 'e2e: TDP scenario', scenario, stopOnEntry: false });
       assert.ok(started, `startDebugging failed for ${scenario}`);
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no stop in ${FUNCTION} within 20 s (${path.basename(scenario)}):\n${log.join('\n')}`)), 20_000));
-      const { session, msg } = await Promise.race([stopped, timeout]);
+      const { session, msg } = await nextStop(() => true, `no stop in ${FUNCTION} (${path.basename(scenario)})`, 20_000);
       assert.strictEqual(msg.body.reason, 'breakpoint');
 
       const trace = (await session.customRequest('stackTrace', { threadId: msg.body.threadId })) as { stackFrames: Array<{ name: string; line: number; source?: { path?: string } }> };
@@ -105,6 +117,24 @@ suite('debugger', () => {
       assert.strictEqual(state.view.mmu, 'tdp');
       const threads = (await session.customRequest('threads')) as { threads: Array<{ id: number; name: string }> };
       assert.ok(threads.threads.some((t) => t.id === msg.body.threadId));
+
+      // CodeLens over the simulated function: "entered N times in this run — go to last step (S)"
+      const uri = vscode.Uri.file(file);
+      let lens: vscode.CodeLens | undefined;
+      for (let i = 0; i < 50 && !lens; i++) {
+        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+        lens = lenses.find((l) => l.range.start.line === def && /^entered \d+ times? in this run/.test(l.command?.title ?? ''));
+        if (!lens) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(lens, `no "entered N times" CodeLens on ${FUNCTION}`);
+
+      // "Show Simulator State Here" with the cursor in the function jumps the session to its last entry
+      const editor = await vscode.window.showTextDocument(uri);
+      editor.selection = new vscode.Selection(bodyLine, 0, bodyLine, 0);
+      await vscode.commands.executeCommand('kvmMmuLab.showSimulatorStateHere');
+      const goto = (await nextStop((m) => m.body.reason === 'goto', 'no "goto" stop after Show Simulator State Here', 10_000)).msg;
+      const top = ((await session.customRequest('stackTrace', { threadId: goto.body.threadId })) as { stackFrames: Array<{ name: string }> }).stackFrames[0]!;
+      assert.strictEqual(top.name, FUNCTION);
     } finally {
       tracker.dispose();
     }
