@@ -50,6 +50,7 @@ export interface PanelPage {
 export async function openPanel(browser: Browser, o: { webviewJs: string; cssFile: string; theme?: ThemeName; width?: number; height?: number }): Promise<PanelPage> {
   const context = await browser.newContext({ viewport: { width: o.width ?? 420, height: o.height ?? 900 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
+  page.setDefaultTimeout(8000);
   const nonce = 'testnonce0123456789';
   const html = panelHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/media/panel/panel.css` });
   await page.route(`${ORIGIN}/**`, async (route) => {

@@ -62,8 +62,8 @@ test('roots: valid / invalid / obsolete, holders, requests, change marks', async
   assert.match(await roots.locator('tr[data-root="1"]').innerText(), /invalid/);
   assert.match(await roots.locator('tr[data-root="1"]').innerText(), /vcpu0\.root, vcpu1\.prev_roots\[0\]/);
   assert.match(await roots.locator('tr[data-root="6"]').innerText(), /valid[\s\S]*vcpu1\.root/);
-  assert.match(await roots.locator('tr[data-vcpu="0"]').innerText(), /FREE_OBSOLETE_ROOTS/);
-  assert.equal(await roots.locator('tr[data-vcpu="0"] .req.added').count(), 1);
+  assert.match(await roots.locator('.vcpu-block[data-vcpu="0"]').innerText(), /FREE_OBSOLETE_ROOTS/);
+  assert.equal(await roots.locator('.vcpu-block[data-vcpu="0"] .req.added').count(), 1);
   assert.equal(await roots.locator('[data-key="1:current"].modified').count(), 1);
   assert.match(await roots.locator('[data-key="1:current"]').innerText(), /changed/);
   await done(p);

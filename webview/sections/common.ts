@@ -31,7 +31,8 @@ export function statusTag(ctx: Ctx, sp: ShadowPageView | undefined): HTMLElement
   if (!sp) return badge('unknown', 'st-unknown');
   const st = ctx.store.spStatus(sp);
   const gen = ctx.store.state?.vm.mmu_valid_gen;
-  const text = st === 'obsolete' ? `obsolete (gen ${sp.mmuValidGen} ≠ ${gen})` : st;
+  const obs = `obsolete (gen ${sp.mmuValidGen} ≠ ${gen})`;
+  const text = st === 'obsolete' ? obs : st !== 'valid' && sp.obsolete ? `${st}, ${obs}` : st;
   return badge(text, `st-${st}`);
 }
 

@@ -3,7 +3,8 @@ import { clear, h, s } from '../dom';
 import { empty, type Ctx, type Section } from './common';
 
 const COL = 14;
-const H = 120;
+const H = 136;
+const AXIS_H = 14;
 const GEN_H = 34;
 
 export function generationsSection(ctx: Ctx): Section {
@@ -27,9 +28,9 @@ export function generationsSection(ctx: Ctx): Section {
     const maxPages = Math.max(1, ...pts.map((p) => p.live + p.obsolete + p.zapped));
     const minGen = Math.min(...pts.map((p) => p.gen));
     const maxGen = Math.max(...pts.map((p) => p.gen));
-    const genY = (g: number) => 8 + (maxGen === minGen ? GEN_H / 2 : ((maxGen - g) / (maxGen - minGen)) * GEN_H);
+    const genY = (g: number) => 16 + (maxGen === minGen ? (GEN_H - 8) / 2 : ((maxGen - g) / (maxGen - minGen)) * (GEN_H - 8));
     const barTop = GEN_H + 24;
-    const barH = H - barTop - 4;
+    const barH = H - barTop - AXIS_H - 4;
     const width = pts.length * COL + 40;
     svg = s('svg', {
       class: 'gen-chart',
@@ -61,8 +62,11 @@ export function generationsSection(ctx: Ctx): Section {
         'data-step': p.step,
       });
       g.appendChild(s('title', null, `step ${p.step}: gen ${p.gen}, live ${p.live}, obsolete ${p.obsolete}, zapped ${p.zapped}${p.marks.length ? ' — ' + p.marks.join(', ') : ''}`));
-      g.appendChild(s('rect', { x: x - 1, y: 0, width: COL, height: H, class: 'hit' }));
+      g.appendChild(s('rect', { x: x - 1, y: 0, width: COL, height: H - AXIS_H, class: 'hit' }));
       let y = barTop + barH;
+      const labelEvery = Math.max(1, Math.ceil(pts.length / 40) * 5);
+      if (i % labelEvery === 0 || p.step === cur) g.appendChild(s('text', { x: x + 6, y: H - 3, class: `axis step-label${p.step === cur ? ' current' : ''}`, 'text-anchor': 'middle' }, String(p.step)));
+      if (i === 0 || pts[i - 1].gen !== p.gen) g.appendChild(s('text', { x: x + 6, y: genY(p.gen) - 6, class: 'axis gen-label', 'text-anchor': 'middle' }, String(p.gen)));
       for (const [k, n] of [['live', p.live], ['obsolete', p.obsolete], ['zapped', p.zapped]] as const) {
         const hh = (n / maxPages) * barH;
         y -= hh;

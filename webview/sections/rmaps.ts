@@ -141,9 +141,7 @@ export function rmapsSection(ctx: Ctx): Section & { revealGfn(g: number): void }
           'div',
           { class: `row spte indent${r.depth}` },
           h('span', { class: 'dim' }, '↳ '),
-          h('code', null, r.sptep),
-          ' ',
-          p ? spLink(ctx, p.sp) : h('span', { class: 'dim' }, '(unknown page)'),
+          p ? spLink(ctx, p.sp) : h('code', null, r.sptep),
           p ? h('span', { class: 'dim' }, `[${p.index}] `) : null,
           h('code', { class: 'dim' }, val),
         );

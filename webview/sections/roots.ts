@@ -6,6 +6,11 @@ import { changedCell, empty, removedStrip, roleText, spLink, statusTag, type Ctx
 
 const ROOT_REQUESTS = new Set(['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_MMU_RELOAD', 'KVM_REQ_LOAD_MMU_PGD', 'KVM_REQ_MMU_SYNC']);
 
+function withClass(el: HTMLElement, cls: string): HTMLElement {
+  el.classList.add(cls);
+  return el;
+}
+
 export function rootsSection(ctx: Ctx): Section {
   const el = h('div', { class: 'section-body roots' });
   const st = ctx.store;
@@ -45,28 +50,34 @@ export function rootsSection(ctx: Ctx): Section {
     clear(el);
     const s = st.state;
     if (!s) return void el.appendChild(empty(st.emptyReason));
-    // vCPUs
-    const vt = h('table', { class: 'grid', 'aria-label': 'vCPU roots' }, h('thead', null, h('tr', null, h('th', null, 'vCPU'), h('th', null, 'root'), h('th', null, 'prev_roots'), h('th', null, 'root requests'))));
-    const body = h('tbody');
+    // vCPUs: one block each (narrow side bar friendly)
+    const vt = h('div', { class: 'vcpu-roots', role: 'list', 'aria-label': 'vCPU roots' });
     for (const v of s.vcpus) {
       const reqs = v.requests.filter((r) => ROOT_REQUESTS.has(r));
-      body.appendChild(
+      const removedReqs = st.requests.removed.filter((k) => k.startsWith(`${v.id}:`) && ROOT_REQUESTS.has(k.slice(k.indexOf(':') + 1)));
+      const prev = v.prevRoots.map((r, i) => h('span', { class: 'prev-root' }, h('span', { class: 'dim' }, `[${i}] `), rootRef(r, `${v.id}:prev${i}`)));
+      vt.appendChild(
         h(
-          'tr',
-          { class: st.vcpus.of(v.id) ?? '', 'data-vcpu': v.id },
-          h('th', { scope: 'row' }, `vcpu${v.id}`, v.guestMode ? badge('L2', 'dim') : null),
-          h('td', null, rootRef(v.root, `${v.id}:current`)),
-          h('td', null, ...v.prevRoots.map((r, i) => h('div', null, h('span', { class: 'dim' }, `[${i}] `), rootRef(r, `${v.id}:prev${i}`)))),
+          'div',
+          { class: 'vcpu-block', role: 'listitem', 'data-vcpu': v.id, 'data-change': st.vcpus.of(v.id) ?? '' },
+          h('div', { class: 'vcpu-name' }, changeMark(st.vcpus.of(v.id)), h('strong', null, `vcpu${v.id}`), v.guestMode ? badge('L2', 'dim') : null, v.inGuest ? h('span', { class: 'dim' }, ' in guest') : null),
+          h('div', { class: 'kvrow' }, h('span', { class: 'k' }, 'root'), rootRef(v.root, `${v.id}:current`)),
+          prev.length ? h('div', { class: 'kvrow' }, h('span', { class: 'k' }, 'prev_roots'), h('span', { class: 'wrap' }, ...prev)) : null,
           h(
-            'td',
-            null,
-            ...(reqs.length ? reqs.map((r) => h('div', { class: `req ${st.requests.of(`${v.id}:${r}`) ?? ''}` }, changeMark(st.requests.of(`${v.id}:${r}`)), badge(r.replace('KVM_REQ_', ''), 'req-tag'))) : [h('span', { class: 'dim' }, '—')]),
-            ...st.requests.removed.filter((k) => k.startsWith(`${v.id}:`) && ROOT_REQUESTS.has(k.slice(k.indexOf(':') + 1))).map((k) => h('div', { class: 'req removed' }, changeMark('removed'), h('s', null, k.slice(k.indexOf(':') + 1 + 8)))),
+            'div',
+            { class: 'kvrow' },
+            h('span', { class: 'k' }, 'requests'),
+            h(
+              'span',
+              { class: 'wrap' },
+              ...reqs.map((r) => h('span', { class: `req ${st.requests.of(`${v.id}:${r}`) ?? ''}` }, changeMark(st.requests.of(`${v.id}:${r}`)), badge(r.replace('KVM_REQ_', ''), 'req-tag'))),
+              ...removedReqs.map((k) => h('span', { class: 'req removed' }, changeMark('removed'), h('s', null, k.slice(k.indexOf(':') + 1 + 8)))),
+              reqs.length + removedReqs.length ? null : h('span', { class: 'dim' }, 'none pending'),
+            ),
           ),
         ),
       );
     }
-    vt.appendChild(body);
     el.appendChild(h('h4', null, 'vCPU roots'));
     el.appendChild(vt);
     const removedRoots = st.roots.removed.map((k) => k.replace(':current', '.root').replace(':prev', '.prev_roots[') + (k.includes(':prev') ? ']' : '')).map((k) => `vcpu${k}`);
@@ -100,7 +111,7 @@ export function rootsSection(ctx: Ctx): Section {
           'tr',
           { class: kind ?? '', 'data-root': id },
           h('th', { scope: 'row' }, changeMark(kind), spLink(ctx, id)),
-          changedCell(f && (f.has('invalid') || f.has('obsolete') || f.has('role') || f.has('lifetime')) ? 'modified' : null, statusTag(ctx, sp)),
+          withClass(changedCell(f && (f.has('invalid') || f.has('obsolete') || f.has('role') || f.has('lifetime')) ? 'modified' : null, statusTag(ctx, sp)), 'state-cell'),
           changedCell(f?.has('mmuValidGen') ? 'modified' : null, sp ? String(sp.mmuValidGen) : '—'),
           changedCell(f?.has('rootCount') ? 'modified' : null, sp ? String(sp.rootCount) : '—'),
           h('td', null, sp ? roleText(sp) : ''),
