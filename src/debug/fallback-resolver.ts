@@ -134,9 +134,22 @@ export class FallbackResolver {
 export function pointLine(parsed: ParsedCFile, fn: CFunction, point: string | undefined): number | undefined {
   if (!point) return undefined;
   const m = /^calls\s+(FNAME\(\w+\)|[A-Za-z_]\w*)/.exec(point);
-  const target = m ? m[1]!.replace(/[()]/g, (c) => '\\' + c) : /yield/.test(point) ? '(cond_resched|cond_resched_rwlock_\\w+|cond_resched_lock)' : undefined;
-  if (!target) return undefined;
-  const re = new RegExp(`\\b${target}\\s*\\(`);
-  for (let l = fn.line + 1; l <= fn.end; l++) if (re.test(parsed.lines[l - 1] ?? '')) return l;
+  const targets = m
+    ? [m[1]!.replace(/[()]/g, (c) => '\\' + c)]
+    : [
+        // a point naming a callee ("kvm_x86_flush_tlb_current", "flush_workqueue(tdp_mmu_zap_wq)") or a yield
+        ...(point.match(/[A-Za-z_]\w{3,}/g) ?? []).filter((w) => !KEYWORDS.has(w)),
+        ...(/yield|resched/.test(point) ? ['(?:cond_resched|cond_resched_rwlock_\\w+|cond_resched_lock|tdp_mmu_iter_cond_resched)'] : []),
+      ];
+  for (const target of targets) {
+    const re = new RegExp(`\\b${target}\\s*\\(`);
+    for (let l = fn.line + 1; l <= fn.end; l++) if (re.test(parsed.lines[l - 1] ?? '')) return l;
+  }
   return undefined;
+}
+
+/** Whether a trace point names a call of `callee`: "calls callee", "callee", "callee(args)". */
+export function pointCalls(point: string | undefined, callee: string): boolean {
+  if (!point) return false;
+  return point === `calls ${callee}` || point === callee || point.startsWith(`${callee}(`);
 }

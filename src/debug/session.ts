@@ -38,6 +38,7 @@ import {
   vmVariables,
 } from './variables';
 import { formatScalar } from './format';
+import { pointCalls } from './fallback-resolver';
 
 export const DEBUG_TYPE = 'kvm-mmu-lab';
 export const VIOLATION_FILTER = 'invariant';
@@ -288,7 +289,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
           if (!b.verified || b.scenario) continue;
           if (!b.callee && b.names?.includes(fn)) ids.push(b.id);
           else if (b.callee === fn && caller && b.names?.includes(caller.fn)) {
-            const viaPoint = prev?.kind === 'point' && prev.frame && b.names.includes(prev.frame.fn) && prev.frame.point === `calls ${fn}`;
+            const viaPoint = prev?.kind === 'point' && prev.frame && b.names.includes(prev.frame.fn) && pointCalls(prev.frame.point, fn);
             if (!viaPoint) ids.push(b.id);
           }
         }
@@ -301,7 +302,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
     } else if (st.kind === 'point' && st.frame) {
       for (const bps of this.sourceBps.values()) {
-        for (const b of bps) if (b.verified && b.callee && b.names?.includes(st.frame.fn) && st.frame.point === `calls ${b.callee}`) ids.push(b.id);
+        for (const b of bps) if (b.verified && b.callee && b.names?.includes(st.frame.fn) && pointCalls(st.frame.point, b.callee)) ids.push(b.id);
       }
     } else if (st.kind === 'end' && this.breakOnViolation) {
       const v = tl.records[st.step]?.violations ?? [];

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { accessBits, decodeRoleWord, formatScalar, hex, roleSummary, spteSummary } from '../../src/debug/format';
-import { parseCFunctions, pointLine, alternateFiles } from '../../src/debug/fallback-resolver';
+import { parseCFunctions, pointCalls, pointLine, alternateFiles } from '../../src/debug/fallback-resolver';
 import { ScheduleCursor, pointMatches } from '../../src/debug/schedule-cursor';
 import { createFakeEngine } from './fixtures/fake-engine';
 
@@ -61,6 +61,10 @@ test('the regex resolver finds kernel-style definitions, FNAME() templates and c
   assert.equal(pointLine(parsed, fetch, 'calls FNAME(gpte_changed)'), 6);
   assert.equal(pointLine(parsed, fetch, 'before yield'), 5);
   assert.equal(pointLine(parsed, fetch, 'entry'), undefined);
+  assert.equal(pointLine(parsed, fetch, 'kvm_mmu_get_child_sp'), 4);
+  assert.equal(pointCalls('calls kvm_flush_remote_tlbs', 'kvm_flush_remote_tlbs'), true);
+  assert.equal(pointCalls('flush_workqueue(tdp_mmu_zap_wq)', 'flush_workqueue'), true);
+  assert.equal(pointCalls('before yield', 'flush_workqueue'), false);
   assert.deepEqual(alternateFiles('arch/x86/kvm/mmu/mmu.c').slice(0, 2), ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu.c']);
 });
 
