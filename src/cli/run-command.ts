@@ -149,7 +149,7 @@ function readable(report: FileReport, results: RunResult[]): string {
     const ids = [...new Set(r.violations.map((v) => v.id))];
     const first = r.violations[0];
     const what = ids.length ? `violations ${ids.join(', ')}; first at step ${first!.step} in ${first!.thread}${first!.function ? ` (${first!.function})` : ''}` : 'no violations';
-    lines.push(`  ${r.verdict === 'pass' ? 'ok  ' : 'FAIL'} ${(r.variant ?? 'base').padEnd(10)} era ${r.era}${r.bug ? `, bug ${r.bug}` : ''}: ${r.steps} steps, ${what}`);
+    lines.push(`  ${r.verdict === 'pass' ? 'ok  ' : 'FAIL'} ${(r.variant ?? 'base').padEnd(14)} era ${r.era}${r.bug ? `, bug ${r.bug}` : ''}: ${r.steps} steps, ${what}`);
     for (const f of r.failedExpectations) lines.push(`         - ${f}`);
   }
   return lines.join('\n') + '\n';

@@ -67,7 +67,7 @@ export function buildSchema(): Json {
     },
   };
   const sliceUntil: Json = {
-    oneOf: [
+    anyOf: [
       { enum: ['done', 'op'] },
       { type: 'string', minLength: 1, description: "a preemption point: 'function:point' or just 'point'" },
       { type: 'integer', minimum: 1 },
