@@ -5,9 +5,10 @@
  */
 import * as vscode from 'vscode';
 import type { StateView, StepRecord, Violation } from '../../engine/api';
-import { computeDelta, emptyChanges, isEmptyDelta, summarizeChanges, summarizeGeneration, type ChangeSummary, type GenerationPoint } from '../../shared/delta';
+import type { GenerationPoint } from '../../shared/delta';
 import { makeNonce, panelHtml } from '../../shared/html';
-import { hostMessage, parseWebviewMessage, type HostMessage, type SourceLocation, type WebviewMessage } from '../../shared/protocol';
+import { hostMessage, PANEL_SECTIONS, parseWebviewMessage, type HostMessage, type PanelSection, type SourceLocation, type WebviewMessage } from '../../shared/protocol';
+import { PanelFeed, type FeedClient } from './feed';
 
 export const PANEL_VIEW_ID = 'kvmMmuLab.panel';
 export const PANEL_EDITOR_TYPE = 'kvmMmuLab.panelEditor';
@@ -37,21 +38,18 @@ export interface PanelSource {
   openSource(loc: SourceLocation): void | Thenable<void>;
 }
 
-interface Client {
+interface Client extends FeedClient {
   webview: vscode.Webview;
   ready: boolean;
-  /** The state the webview shows now (base of the next delta). */
-  shown: StateView | undefined;
-  genKey: string;
   disposables: vscode.Disposable[];
 }
 
 class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
   private readonly clients = new Set<Client>();
   private readonly log: vscode.LogOutputChannel;
-  private readonly genCache = new Map<number, GenerationPoint>();
+  private readonly feed: PanelFeed;
+  private pendingReveal: { section: PanelSection; id: string } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private changesCache: { prev: StateView | undefined; cur: StateView; changes: ChangeSummary } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -59,6 +57,7 @@ class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanel
     private readonly source: PanelSource,
   ) {
     this.log = vscode.window.createOutputChannel('KVM MMU Lab Panel', { log: true });
+    this.feed = new PanelFeed(source);
     this.disposables.push(this.log, source.onDidChange(() => this.schedule()));
   }
 
@@ -143,6 +142,10 @@ class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanel
         case 'requestSnapshot':
           client.ready = true;
           this.sendSnapshot(client);
+          if (this.pendingReveal) {
+            this.post(client, hostMessage('reveal', this.pendingReveal));
+            this.pendingReveal = undefined;
+          }
           break;
         case 'gotoStep':
           void Promise.resolve(this.source.gotoStep(m.params.step)).catch((e) => this.log.error(`gotoStep: ${e}`));
@@ -174,64 +177,33 @@ class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanel
     }, 16);
   }
 
-  private changes(cur: StateView): ChangeSummary {
-    const prev = this.source.previous();
-    if (this.changesCache && this.changesCache.prev === prev && this.changesCache.cur === cur) return this.changesCache.changes;
-    const changes = prev ? summarizeChanges(prev, cur) : emptyChanges(cur.step);
-    this.changesCache = { prev, cur, changes };
-    return changes;
-  }
-
-  private generations(cur: StateView | undefined): GenerationPoint[] {
-    if (this.source.generations) return [...this.source.generations()];
-    if (!cur) return [];
-    const len = this.source.historyLength();
-    for (const k of [...this.genCache.keys()]) if (k > len) this.genCache.delete(k);
-    const before = this.genCache.get(cur.step - 1);
-    this.genCache.set(cur.step, summarizeGeneration(cur, this.source.currentStep(), before?.gen));
-    return [...this.genCache.values()].sort((a, b) => a.step - b.step);
-  }
-
-  private status() {
-    const name = this.source.scenarioName?.();
-    return { historyLength: this.source.historyLength(), violations: [...this.source.violations()], ...(name ? { scenario: name } : {}) };
-  }
-
   private sendSnapshot(client: Client): void {
-    const cur = this.source.current();
-    if (!cur) {
-      client.shown = undefined;
-      this.post(client, hostMessage('empty', { reason: 'No scenario is running. Open a scenario and start stepping to see the MMU state.' }));
-      return;
-    }
-    const generations = this.generations(cur);
-    client.genKey = genKey(generations);
-    client.shown = cur;
-    this.post(client, hostMessage('snapshot', { state: cur, changes: this.changes(cur), record: this.source.currentStep() ?? null, generations, ...this.status() }));
+    this.post(client, this.feed.snapshot(client));
   }
 
   private flush(): void {
-    const cur = this.source.current();
-    const generations = this.generations(cur);
-    const key = genKey(generations);
     for (const client of this.clients) {
       if (!client.ready) continue;
       try {
-        if (!cur || !client.shown) {
-          this.sendSnapshot(client);
-          continue;
-        }
-        const delta = computeDelta(client.shown, cur);
-        if (isEmptyDelta(delta) && key === client.genKey && client.shown === cur) continue;
-        const genChanged = key !== client.genKey;
-        client.genKey = key;
-        client.shown = cur;
-        this.post(client, hostMessage('update', { delta, changes: this.changes(cur), record: this.source.currentStep() ?? null, ...(genChanged ? { generations } : {}), ...this.status() }));
+        const m = this.feed.update(client);
+        if (m) this.post(client, m);
       } catch (e) {
         this.log.error(`panel update failed, resending a snapshot: ${e}`);
         this.sendSnapshot(client);
       }
     }
+  }
+
+  /** Ask every open panel to show an object (used by the `kvmMmuLab.panel.reveal` command). */
+  reveal(section: PanelSection, id: string): void {
+    let sent = false;
+    for (const client of this.clients) {
+      if (!client.ready) continue;
+      this.post(client, hostMessage('reveal', { section, id }));
+      sent = true;
+    }
+    // The view may still be loading: deliver after its snapshot.
+    this.pendingReveal = sent ? undefined : { section, id };
   }
 
   dispose(): void {
@@ -240,11 +212,6 @@ class PanelController implements vscode.WebviewViewProvider, vscode.WebviewPanel
     this.clients.clear();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-function genKey(g: readonly GenerationPoint[]): string {
-  const last = g[g.length - 1];
-  return last ? `${g.length}:${last.step}:${last.gen}:${last.live}:${last.obsolete}:${last.zapped}` : '0';
 }
 
 /** Register the panel view, its commands and the editor-panel serializer. */
@@ -260,6 +227,13 @@ export function registerPanel(context: vscode.ExtensionContext, source: PanelSou
     }),
     vscode.commands.registerCommand('kvmMmuLab.openPanelInEditor', () => {
       controller.openInEditor();
+      return true;
+    }),
+    // Internal (not in the palette): reveal an object, e.g. from a hover: ('shadowPages', 'sp#12') or ('rmaps', '4096').
+    vscode.commands.registerCommand('kvmMmuLab.panel.reveal', async (section: unknown, id: unknown) => {
+      if (typeof section !== 'string' || !(PANEL_SECTIONS as readonly string[]).includes(section) || typeof id !== 'string') return false;
+      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+      controller.reveal(section as PanelSection, id.slice(0, 256));
       return true;
     }),
   ];
