@@ -78,7 +78,8 @@ export class Timeline {
         this.endStep = n;
         return false;
       }
-      this.records.push(rec);
+      // a snapshot: the record must not change when the engine moves on (it may reuse arrays)
+      this.records.push(structuredClone(rec));
     }
     return true;
   }

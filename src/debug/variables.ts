@@ -236,9 +236,9 @@ function rmapNode(store: VariableStore, r: RmapHeadView): DebugProtocol.Variable
 }
 
 export function threadVariables(store: VariableStore, view: StateView): DebugProtocol.Variable[] {
-  return view.threads.map((t) =>
+  return [store.leaf(view.vm.names?.mmu_lock ?? 'mmu_lock', lockSummary(view)), ...view.threads.map((t) =>
     store.leaf(t.id, `${t.kind} op ${t.opIndex}${t.done ? ' done' : ''}${t.blockedOn ? ` blocked on ${t.blockedOn}` : ''}${t.stack.length ? ` in ${t.stack[t.stack.length - 1]!.fn}` : ''}`),
-  );
+  )];
 }
 
 export function violationVariables(store: VariableStore, vs: Violation[]): DebugProtocol.Variable[] {

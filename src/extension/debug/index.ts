@@ -38,8 +38,12 @@ export interface FunctionEntry {
 export interface DebugLive {
   session: vscode.DebugSession;
   position: PositionInfo;
+  /** Engine state after the current atomic step. */
   state: StateView;
+  /** Function entries up to the current position (the shape of the hover's LiveValues.functionEntries). */
   functionEntries: Record<string, FunctionEntry>;
+  /** Function entries over the whole run (CodeLenses: "entered N times in this run"). */
+  runEntries: Record<string, FunctionEntry>;
   step: number;
   scenario?: string;
 }
@@ -112,11 +116,20 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
 
   const refresh = async (session: vscode.DebugSession, position: PositionInfo): Promise<void> => {
     try {
-      const [state, entries] = await Promise.all([
+      const [state, soFar, run] = await Promise.all([
         session.customRequest('state') as Promise<{ view: StateView }>,
+        session.customRequest('functionEntries') as Promise<{ entries: Record<string, FunctionEntry> }>,
         session.customRequest('functionEntries', { all: true }) as Promise<{ entries: Record<string, FunctionEntry> }>,
       ]);
-      live = { session, position, state: state.view, functionEntries: entries.entries, step: position.step, scenario: session.configuration.scenario as string | undefined };
+      live = {
+        session,
+        position,
+        state: state.view,
+        functionEntries: soFar.entries,
+        runEntries: run.entries,
+        step: position.step,
+        scenario: session.configuration.scenario as string | undefined,
+      };
     } catch {
       live = undefined;
     }
@@ -244,14 +257,14 @@ class SimulatedFunctionLenses implements vscode.CodeLensProvider {
       } catch {
         /* fallback names only */
       }
-      const entry = names.map((n) => live.functionEntries[n]).find(Boolean);
+      const entry = names.map((n) => live.runEntries[n]).find(Boolean);
       const range = new vscode.Range(f.line - 1, 0, f.line - 1, 0);
       if (entry) {
         out.push(
           new vscode.CodeLens(range, {
             title: `entered ${entry.count} time${entry.count === 1 ? '' : 's'} in this run — go to last step (${entry.lastStep})`,
             command: GOTO_FUNCTION_STEP_COMMAND,
-            arguments: [entry.lastStep, names.find((n) => live.functionEntries[n]) ?? f.name],
+            arguments: [entry.lastStep, names.find((n) => live.runEntries[n]) ?? f.name],
           }),
         );
       } else if (this.isSimulated?.(f.name)) {
