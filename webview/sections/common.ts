@@ -27,13 +27,17 @@ export function spLink(ctx: Ctx, id: number, label = `sp#${id}`): HTMLElement {
   return link(label, () => ctx.revealSp(id), { class: 'link sp-link', 'data-sp': id, title: `Show sp#${id} in Shadow pages` });
 }
 
-export function statusTag(ctx: Ctx, sp: ShadowPageView | undefined): HTMLElement {
+export function statusTag(ctx: Ctx, sp: ShadowPageView | undefined, short = false): HTMLElement {
   if (!sp) return badge('unknown', 'st-unknown');
   const st = ctx.store.spStatus(sp);
   const gen = ctx.store.state?.vm.mmu_valid_gen;
   const obs = `obsolete (gen ${sp.mmuValidGen} ≠ ${gen})`;
-  const text = st === 'obsolete' ? obs : st !== 'valid' && sp.obsolete ? `${st}, ${obs}` : st;
-  return badge(text, `st-${st}`);
+  const long = st === 'obsolete' ? obs : st !== 'valid' && sp.obsolete ? `${st}, ${obs}` : st;
+  if (!short) return badge(long, `st-${st}`);
+  const text = st === 'obsolete' ? `obsolete g${sp.mmuValidGen}` : st !== 'valid' && sp.obsolete ? `${st}+obsolete g${sp.mmuValidGen}` : st;
+  const b = badge(text, `st-${st}`);
+  b.title = long;
+  return b;
 }
 
 export function roleText(sp: ShadowPageView): string {

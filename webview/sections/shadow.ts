@@ -57,10 +57,10 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
 
   function flags(sp: ShadowPageView): Node[] {
     const f = st.sps.fields.get(sp.id);
-    const out: Node[] = [statusTag(ctx, sp)];
+    const out: Node[] = [statusTag(ctx, sp, true)];
     if (sp.unsync) out.push(badge('unsync', `flag${f?.has('unsync') ? ' modified' : ''}`));
     if (sp.unsyncChildren) out.push(badge(`unsync_children ${sp.unsyncChildren}`, `flag${f?.has('unsyncChildren') ? ' modified' : ''}`));
-    if (sp.rootCount) out.push(badge(`root ref ${sp.rootCount}`, `flag${f?.has('rootCount') ? ' modified' : ''}`));
+    if (sp.rootCount) out.push(badge(`ref ${sp.rootCount}`, `flag${f?.has('rootCount') ? ' modified' : ''}`));
     if (sp.lifetime !== 'live') out.push(badge(sp.lifetime, 'flag warn'));
     return out;
   }
@@ -83,9 +83,9 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
           ' ',
           h('code', null, `gfn ${hex(sp.gfn)}`),
           ' ',
-          h('span', { class: 'role' }, roleText(sp)),
-          ' ',
           ...flags(sp),
+          ' ',
+          h('span', { class: 'role' }, roleText(sp)),
           h('span', { class: `dim${f?.has('parentPtes') ? ' modified' : ''}` }, ` parents ${sp.parentPtes.length}`),
           h('span', { class: `dim${f?.has('sptes') ? ' modified' : ''}` }, ` · ${sp.sptes.length} sptes`),
           f ? h('span', { class: 'sr-only' }, ` changed: ${[...f].join(', ')}`) : null,
