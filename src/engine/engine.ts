@@ -29,6 +29,7 @@ interface ThreadState {
   pending: Pt | null;
   /** Worker threads get their ops queued at run time. */
   dynamic: boolean;
+  index: number;
 }
 
 interface Snapshot { pos: number; kvm: unknown; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number }
@@ -92,7 +93,7 @@ export class EngineImpl implements EngineInternals {
       const ts: ThreadState = {
         spec: { ...spec, ops: [...spec.ops] },
         ctx: { id: spec.id, kind: spec.kind, vcpu: spec.vcpu ?? 0, stack: [], held: null },
-        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq',
+        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq', index: this.threads.length,
       };
       this.threads.push(ts);
       this.byId.set(spec.id, ts);
@@ -167,8 +168,8 @@ export class EngineImpl implements EngineInternals {
     if (!t) throw new Error(`no thread ${thread}`);
     if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
     const kvm = this.kvm;
-    kvm.events = [];
-    kvm.violations = [];
+    if (kvm.tr || kvm.events.length) kvm.events = [];
+    if (kvm.violations.length) kvm.violations = [];
     kvm.step = this.pos + 1;
     kvm.cur = t.ctx;
     const effBefore = kvm.nEff;
@@ -196,21 +197,31 @@ export class EngineImpl implements EngineInternals {
     const violations = kvm.violations;
     for (const v of violations) this.allViolations.push(v);
     this.pos++;
-    // trace hash: full mode hashes the events; count mode hashes the step outline and effect count
-    let h = fnv(this.hash, thread + '|' + stoppedAt + '|' + (kvm.nEff - effBefore));
-    if (kvm.tr) h = fnv(h, JSON.stringify(kvm.events));
+    // trace hash: full mode hashes the step outline and its events; count mode mixes the thread
+    // index, the stop point's length and the effect count (cheap, still deterministic)
+    let h: number;
+    if (kvm.tr) h = fnv(fnv(this.hash, thread + '|' + stoppedAt + '|'), JSON.stringify(kvm.events));
+    else {
+      h = Math.imul(this.hash ^ (t.index * 7919 + stoppedAt.length * 131 + (kvm.nEff - effBefore)), 16777619) >>> 0;
+    }
     for (const v of violations) h = fnv(h, v.id);
     this.hash = h;
-    this.hashes.push(h);
+    if (this.keepHistory) this.hashes.push(h);
     const rec: StepRecord = this.keepHistory
       ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.map((f) => ({ ...f })), violations }
-      : Object.assign(this.scratch, { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: [], violations });
+      : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
     kvm.cur = null;
     if (this.keepHistory && this.pos - this.lastSnap >= (this.options.snapshotEvery ?? 64) && this.quiescent()) {
       this.snapshots.push(this.snapshot());
       this.lastSnap = this.pos;
     }
     return rec;
+  }
+
+  private fillScratch(index: number, thread: ThreadId, opIndex: number, op: Op, stoppedAt: string, events: StepRecord['events'], violations: Violation[]): StepRecord {
+    const r = this.scratch as { -readonly [K in keyof StepRecord]: StepRecord[K] };
+    r.index = index; r.thread = thread; r.opIndex = opIndex; r.op = op; r.stoppedAt = stoppedAt; r.events = events; r.violations = violations;
+    return r;
   }
 
   private quiescent(): boolean { return this.threads.every((t) => t.gen === null); }

@@ -10,7 +10,7 @@
  */
 import type { EraId } from './api';
 import type { Kvm } from './kvm';
-import { LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
+import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
 
 export interface InvariantInfo {
   id: string;
@@ -210,6 +210,9 @@ export class Auditor {
     if (s.inProgress < 0) this.v('MN-2', `${kvm.p.fieldNames.mmu_invalidate_in_progress} is negative`, ['kvm']);
     if (kvm.v >= 6.19 && s.inProgress > 0 && s.rangeStart < 0 && !s.lock.writer) this.v('MN-6', 'invalidation in progress without a recorded range', ['kvm']);
     // MN-4: nothing maps a page the host freed
-    for (const [pfn, st] of s.host.state) if (st !== 0 && s.pfnMaps.get(pfn)) this.v('MN-4', `pfn 0x${pfn.toString(16)} is ${['in-use', 'free', 'swapped', 'reused'][st]} but still mapped by ${s.pfnMaps.get(pfn)} SPTE(s)`, [`pfn 0x${pfn.toString(16)}`]);
+    const h = s.host;
+    for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) {
+      if (h.state[k] !== 0 && h.maps[k] > 0) this.v('MN-4', `pfn 0x${(k + PFN_FIRST).toString(16)} is ${['in-use', 'free', 'swapped', 'reused'][h.state[k]]} but still mapped by ${h.maps[k]} SPTE(s)`, [`pfn 0x${(k + PFN_FIRST).toString(16)}`]);
+    }
   }
 }

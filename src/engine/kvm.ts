@@ -9,7 +9,7 @@ import { eraNum } from './profiles';
 import { symbolFile } from './kernel-names';
 import { invariantsFor } from './invariants';
 import {
-  DESC_BASE, GuestPte, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
+  DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
   Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp,
 } from './state';
 
@@ -70,11 +70,11 @@ export class Kvm {
       lock: { writer: null, writerMode: null, readers: [] },
       stats: { mmu_shadow_zapped: 0, mmu_pte_write: 0, mmu_pde_zapped: 0, mmu_flooded: 0, mmu_recycled: 0, mmu_cache_miss: 0, mmu_unsync: 0, remote_tlb_flush: 0, pf_fixed: 0 },
       memslots: [], descs: new Map(), nextDescId: 1,
-      host: { ptes: new Map(), lastPfn: new Map(), ref: new Map(), state: new Map(), nextPfn: 0x1000 },
-      vcpus: [], guestPt: new Map(), pfnMaps: new Map(), workQueue: [], shadowRootAllocated: false,
+      host: { regions: [], ref: new Int32Array(1024), state: new Uint8Array(1024), maps: new Int32Array(1024), mapped: 0, nextPfn: PFN_FIRST },
+      vcpus: [], guestPt: new Map(), workQueue: [], shadowRootAllocated: false,
       rt3Window: null, flushPending: false, nxHugePages: false, lockOps: 0, destroyed: false,
     };
-    for (const m of cfg.memslots) s.memslots.push(this.makeSlot(m));
+    for (const m of cfg.memslots) { s.memslots.push(this.makeSlot(m)); this.addRegion(s, m); }
     for (let i = 0; i < cfg.vcpus; i++) {
       const mb: Record<string, boolean> = { cr0_wp: true, cr4_pae: true, cr4_pge: false, efer_nx: true, cr4_smep: false, cr4_smap: false, ...(cfg.guestModeBits ?? {}) };
       s.vcpus.push({
@@ -109,9 +109,42 @@ export class Kvm {
   // ----------------------------------------------------------------------------------------------
   N(key: string): string { return this.p.names[key] ?? key; }
 
+  private files = new Map<string, string>();
+  private frameCache = new Map<string, Frame>();
+  private lockPts = new Map<string, Pt>();
+  private pt2Cache = new Map<string, Map<string, Pt>>();
+  /** Interned point `${fn}:${suffix}` without building the string on every call. */
+  pt2(fn: string, suffix: string): Pt {
+    let m = this.pt2Cache.get(fn);
+    if (!m) { m = new Map(); this.pt2Cache.set(fn, m); }
+    let p = m.get(suffix);
+    if (!p) { p = { point: fn + ':' + suffix }; m.set(suffix, p); }
+    return p;
+  }
+  private ptCache = new Map<string, Pt>();
+  /** Interned preemption point record (no allocation on hot paths). */
+  pt(point: string, acquire?: LockMode): Pt {
+    const key = acquire ? point + '#' + acquire : point;
+    let p = this.ptCache.get(key);
+    if (!p) { p = acquire ? { point, acquire } : { point }; this.ptCache.set(key, p); }
+    return p;
+  }
   enter(t: ThreadCtx, key: string, args?: Record<string, string | number | boolean>): void {
+    if (!this.tr) {
+      const cf = this.frameCache.get(key);
+      if (cf) { t.stack.push(cf); return; }
+    }
     const fn = this.p.names[key] ?? key;
-    const f: Frame = { fn, file: symbolFile(fn, this.p.id) };
+    let file = this.files.get(fn);
+    if (file === undefined) { file = symbolFile(fn, this.p.id); this.files.set(fn, file); }
+    if (!this.tr) {
+      // counting mode: frames are shared per function (no per-call allocation)
+      const f: Frame = { fn, file };
+      this.frameCache.set(key, f);
+      t.stack.push(f);
+      return;
+    }
+    const f: Frame = { fn, file };
     if (this.tr) {
       if (args) f.args = args;
       t.stack.push(f);
@@ -179,7 +212,10 @@ export class Kvm {
   *lock(t: ThreadCtx, want: 'read' | 'write'): Gen {
     const mode = this.lockMode(want);
     const f = t.stack[t.stack.length - 1];
-    yield { point: (f ? f.fn : 'lock') + ':mmu_lock', acquire: mode };
+    const fn = f ? f.fn : 'lock';
+    let p = this.lockPts.get(fn);
+    if (!p || p.acquire !== mode) { p = { point: fn + ':mmu_lock', acquire: mode }; this.lockPts.set(fn, p); }
+    yield p;
   }
 
   unlock(t: ThreadCtx): void {
@@ -229,11 +265,17 @@ export class Kvm {
     if (this.tr) this.fx({ kind: 'spte-write', sp: sp.id, index: i, old: hex(old), new: hex(nv) }); else this.nEff++;
   }
 
-  private pfnInc(pfn: number): void { this.s.pfnMaps.set(pfn, (this.s.pfnMaps.get(pfn) ?? 0) + 1); }
-  private pfnDec(pfn: number): void {
-    const n = (this.s.pfnMaps.get(pfn) ?? 0) - 1;
-    if (n <= 0) this.s.pfnMaps.delete(pfn); else this.s.pfnMaps.set(pfn, n);
+  private pfnInc(pfn: number): void {
+    const h = this.s.host, k = pfn - PFN_FIRST;
+    if (k < 0 || k >= h.maps.length) return;
+    if (h.maps[k]++ === 0) h.mapped++;
   }
+  private pfnDec(pfn: number): void {
+    const h = this.s.host, k = pfn - PFN_FIRST;
+    if (k < 0 || k >= h.maps.length) return;
+    if (--h.maps[k] === 0) h.mapped--;
+  }
+  pfnMapCount(pfn: number): number { const k = pfn - PFN_FIRST; return k >= 0 && k < this.s.host.maps.length ? this.s.host.maps[k] : 0; }
 
   spOf(id: number): Sp | undefined { return this.s.sps.get(id); }
 
@@ -403,26 +445,68 @@ export class Kvm {
     return out;
   }
 
-  refAdjust(pfn: number, delta: number): void {
+  addRegion(s: VmState, m: MemslotConfig): void {
+    const base = Math.floor(m.hva / 4096);
+    if (s.host.regions.some((r) => base >= r.base && base < r.base + r.n)) return;
+    s.host.regions.push({ base, n: m.npages, pte: new Float64Array(m.npages), last: new Float64Array(m.npages) });
+  }
+
+  private regionCache = -1;
+  /** Region holding an hva page (a 512-page region is created for stray addresses). */
+  regionOf(h: number): HostRegion {
+    const regs = this.s.host.regions;
+    const c = this.regionCache;
+    if (c >= 0 && c < regs.length) { const r = regs[c]; if (h >= r.base && h < r.base + r.n) return r; }
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
+      if (h >= r.base && h < r.base + r.n) { this.regionCache = i; return r; }
+    }
+    const base = Math.floor(h / 512) * 512;
+    const r = { base, n: 512, pte: new Float64Array(512), last: new Float64Array(512) };
+    regs.push(r);
+    return r;
+  }
+  region(h: number): { r: HostRegion; k: number } { const r = this.regionOf(h); return { r, k: h - r.base }; }
+
+  hpte(h: number): number { const { r, k } = this.region(h); return r.pte[k]; }
+  setHpte(h: number, v: number): void { const { r, k } = this.region(h); r.pte[k] = v; if (v) r.last[k] = Math.floor(v / 4); }
+  lastPfn(h: number): number { const { r, k } = this.region(h); return r.last[k]; }
+
+  private growHost(pfn: number): void {
     const h = this.s.host;
-    const old = h.ref.get(pfn) ?? 0;
-    h.ref.set(pfn, old + delta);
+    let cap = h.ref.length;
+    if (pfn - PFN_FIRST < cap) return;
+    while (pfn - PFN_FIRST >= cap) cap *= 2;
+    const ref = new Int32Array(cap); ref.set(h.ref); h.ref = ref;
+    const st = new Uint8Array(cap); st.set(h.state); h.state = st;
+    const maps = new Int32Array(cap); maps.set(h.maps); h.maps = maps;
+  }
+
+  pageRef(pfn: number): number { const k = pfn - PFN_FIRST; return k >= 0 && k < this.s.host.ref.length ? this.s.host.ref[k] : 0; }
+  pageState(pfn: number): number { const k = pfn - PFN_FIRST; return k >= 0 && k < this.s.host.state.length ? this.s.host.state[k] : 0; }
+
+  refAdjust(pfn: number, delta: number): void {
+    const h = this.s.host, k = pfn - PFN_FIRST;
+    if (k < 0 || k >= h.ref.length) return;
+    const old = h.ref[k];
+    h.ref[k] = old + delta;
     if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'refcount', old, new: old + delta }); else this.nEff++;
   }
 
   /** get_user_pages: fault the host page in if needed and take a reference. */
   gup(hvaPage: number, write: boolean): number {
     const h = this.s.host;
-    let e = h.ptes.get(hvaPage);
-    if (e === undefined) {
+    const r = this.regionOf(hvaPage), k = hvaPage - r.base;
+    let e = r.pte[k];
+    if (e === 0) {
       const pfn = h.nextPfn++;
-      h.state.set(pfn, 0);
-      h.ref.set(pfn, 1);
+      this.growHost(pfn);
+      h.state[pfn - PFN_FIRST] = 0;
+      h.ref[pfn - PFN_FIRST] = 1;
       e = pfn * 4 + 1 + (write ? 2 : 0);
-      h.ptes.set(hvaPage, e);
-      h.lastPfn.set(hvaPage, pfn);
+      r.pte[k] = e; r.last[k] = pfn;
       if (this.tr) { this.fx({ kind: 'host-pte', hva: hvaPage * 4096, old: 'none', new: `pfn ${hex(pfn)}` }); this.fx({ kind: 'host-page', pfn, field: 'refcount', old: 0, new: 1 }); } else this.nEff += 2;
-    } else if (write && (e & 2) === 0) h.ptes.set(hvaPage, e | 3);
+    } else if (write && (e % 4) < 2) r.pte[k] = e + 2;
     const pfn = Math.floor(e / 4);
     this.refAdjust(pfn, 1);
     return pfn;
@@ -787,8 +871,8 @@ export class Kvm {
   checkInstall(gfn: number, pfn: number, sp: Sp): void {
     const hva = this.hvaOfGfn(gfn);
     if (hva === undefined) return;
-    const e = this.s.host.ptes.get(hva);
-    if (e === undefined || Math.floor(e / 4) !== pfn) this.violate('MN-1', `SPTE installed for gfn ${hex(gfn)} -> pfn ${hex(pfn)} but the host no longer maps that pfn at hva ${hex(hva * 4096)}`, [`gfn ${hex(gfn)}`, `pfn ${hex(pfn)}`, `sp#${sp.id}`]);
+    const e = this.hpte(hva);
+    if (e === 0 || Math.floor(e / 4) !== pfn) this.violate('MN-1', `SPTE installed for gfn ${hex(gfn)} -> pfn ${hex(pfn)} but the host no longer maps that pfn at hva ${hex(hva * 4096)}`, [`gfn ${hex(gfn)}`, `pfn ${hex(pfn)}`, `sp#${sp.id}`]);
   }
 
   /** mmu_page_zap_pte / drop_spte: clear one SPTE and undo its rmap / parent link. */
@@ -1102,6 +1186,27 @@ export class Kvm {
     }
   }
 
+  /**
+   * Benchmark/test helper: create n unlinked direct shadow pages (as if faulted in and later
+   * detached), accounted, hashed and on active_mmu_pages, without tracing.
+   */
+  debugPopulate(n: number): void {
+    const role = this.encodeRole(this.roleFields(1, true, undefined, false));
+    const tr = this.tr;
+    this.tr = false;
+    for (let k = 0; k < n; k++) {
+      const sp = this.newSp(k * 512, 1, true, false, role, false);
+      const b = this.hashBucket(sp.gfn);
+      let bk = this.s.hash.get(b);
+      if (!bk) { bk = []; this.s.hash.set(b, bk); }
+      bk.unshift(sp.id); sp.inHash = true;
+      this.activeAddHead(sp);
+    }
+    this.s.nUsed += n;
+    this.s.nMax = Math.max(this.s.nMax, this.s.nUsed + 64);
+    this.tr = tr;
+  }
+
   // ----------------------------------------------------------------------------------------------
   // Operation dispatcher
   // ----------------------------------------------------------------------------------------------
@@ -1234,7 +1339,7 @@ export class Kvm {
   *pageFault(t: ThreadCtx, v: Vcpu, addr: number, write: boolean): Gen {
     this.enter(t, 'kvm_mmu_page_fault', this.tr ? { addr: hex(addr), write } : undefined);
     for (let attempt = 0; attempt < 8; attempt++) {
-      yield* this.mmuReload(t, v);
+      if ((v.guestMode && this.cfg.mmu === 'nested' ? v.l2Root : v.root) < 0) yield* this.mmuReload(t, v);
       const kind = this.mmuKind(v);
       const r = kind === 'shadow' ? yield* this.shadowFault(t, v, addr, write) : yield* this.directFault(t, v, addr, write, kind);
       if (r !== 'retry') break;
@@ -1259,14 +1364,14 @@ export class Kvm {
     const hva = Math.floor(slot.hva / 4096) + (gfn - slot.baseGfn);
     const pfn = this.gup(hva, write);
     this.leave(t);
-    yield { point: fname + ':after faultin' };
+    yield this.pt2(fname, 'after faultin');
     yield* this.lock(t, tdp && this.p.lock === 'rwlock' ? 'read' : 'write');
     const root = this.s.sps.get(kind === 'nested-l2' ? v.l2Root : v.root);
     if (this.stale(t, v, root, seq, noRetry, gfn)) {
       this.unlock(t);
       this.refAdjust(pfn, -1);
       if (inner) this.leave(t); this.leave(t);
-      yield { point: fname + ':RET_PF_RETRY' };
+      yield this.pt2(fname, 'RET_PF_RETRY');
       return 'retry';
     }
     const writable = !(slot.flags?.includes('readonly')) && (write || !slot.flags?.includes('dirty-log'));
@@ -1279,7 +1384,7 @@ export class Kvm {
     this.unlock(t);
     if (!this.p.pinsPages) { this.enter(t, 'kvm_release_pfn_clean'); this.refAdjust(pfn, -1); this.leave(t); }
     if (inner) this.leave(t); this.leave(t);
-    yield { point: fname + ':after unlock' };
+    yield this.pt2(fname, 'after unlock');
     return 'ok';
   }
 
@@ -1293,7 +1398,7 @@ export class Kvm {
       if (obs) return true;
     } else if (root.invalid && !root.tdp) return true;
     if (noRetry) return false;
-    this.enter(t, 'retry', { seq });
+    this.enter(t, 'retry', this.tr ? { seq } : undefined);
     let r = this.s.seq !== seq;
     if (this.s.inProgress) {
       if (this.v >= 5.12 && this.s.rangeStart >= 0) {
@@ -1427,7 +1532,7 @@ export class Kvm {
         if (nv !== val) this.setSpte(tr.sp, tr.i, nv);
         const gfn = this.spteGfn(tr.sp, tr.i);
         const hva = this.hvaOfGfn(gfn);
-        if (hva !== undefined) { const e = this.s.host.ptes.get(hva); if (e !== undefined && Math.floor(e / 4) === tr.pfn) this.s.host.ptes.set(hva, e | 1 | (write ? 2 : 0)); }
+        if (hva !== undefined) { const e = this.hpte(hva); if (e !== 0 && Math.floor(e / 4) === tr.pfn) this.setHpte(hva, Math.floor(e / 4) * 4 + 1 + (write || (e % 4) >= 2 ? 2 : 0)); }
         if (v.tlb.length >= 64) v.tlb.shift();
         v.tlb.push({ tag, key: addr, pfn: tr.pfn, w: tr.w });
         if (this.tr) this.fx({ kind: 'tlb-fill', vcpu: v.id, tag: `sp#${tag}`, gfn: addr, pfn: tr.pfn, writable: tr.w }); else this.nEff++;
@@ -1645,6 +1750,7 @@ export class Kvm {
   *memslotCreate(t: ThreadCtx, m: MemslotConfig): Gen {
     this.enter(t, 'kvm_set_memory_region', { slot: m.id });
     this.s.memslots.push(this.makeSlot(m));
+    this.addRegion(this.s, m);
     this.s.memslots.sort((a, b) => a.id - b.id);
     if (this.tr) this.fx({ kind: 'memslot', id: m.id, action: 'create' }); else this.nEff++;
     this.leave(t);
@@ -2074,9 +2180,9 @@ export class Kvm {
     if (this.v < 2.63 && npages === 1) yield* this.invalidatePage(t, hvaPage);
     else yield* this.invalidateRangeStart(t, hvaPage, npages);
     for (let h = hvaPage; h < hvaPage + npages; h++) {
-      const e = this.s.host.ptes.get(h);
-      if (e === undefined) continue;
-      this.s.host.ptes.delete(h);
+      const e = this.hpte(h);
+      if (e === 0) continue;
+      this.setHpte(h, 0);
       if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: `pfn ${hex(Math.floor(e / 4))}`, new: 'none' }); else this.nEff++;
       this.refAdjust(Math.floor(e / 4), -1);
     }
@@ -2088,15 +2194,15 @@ export class Kvm {
   /** The page at hva is freed (or swapped) once nobody holds a reference. MN-4: nothing may map it. */
   hostFree(t: ThreadCtx, hvaPage: number, to: number): void {
     this.enter(t, to === 2 ? 'swap_writepage' : 'free_page', { hva: hex(hvaPage * 4096) });
-    const pfn = this.s.host.lastPfn.get(hvaPage);
-    if (pfn === undefined || this.s.host.ptes.get(hvaPage) !== undefined) { this.note('page still mapped by the host: not freed'); this.leave(t); return; }
-    const ref = this.s.host.ref.get(pfn) ?? 0;
+    const pfn = this.lastPfn(hvaPage);
+    if (!pfn || this.hpte(hvaPage) !== 0) { this.note('page still mapped by the host: not freed'); this.leave(t); return; }
+    const ref = this.pageRef(pfn);
     if (ref > 0) { this.note(`pfn ${hex(pfn)} still has ${ref} reference(s): not freed`); this.leave(t); return; }
-    const old = this.s.host.state.get(pfn) ?? 0;
-    this.s.host.state.set(pfn, to);
+    const old = this.pageState(pfn);
+    this.s.host.state[pfn - PFN_FIRST] = to;
     const names = ['in-use', 'free', 'swapped', 'reused'];
     if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'state', old: names[old], new: names[to] }); else this.nEff++;
-    if (this.auditEvents && this.s.pfnMaps.get(pfn)) this.violate('MN-4', `host freed pfn ${hex(pfn)} while ${this.s.pfnMaps.get(pfn)} SPTE(s) still map it`, [`pfn ${hex(pfn)}`, ...this.spteMappers(pfn)]);
+    if (this.auditEvents && this.pfnMapCount(pfn)) this.violate('MN-4', `host freed pfn ${hex(pfn)} while ${this.pfnMapCount(pfn)} SPTE(s) still map it`, [`pfn ${hex(pfn)}`, ...this.spteMappers(pfn)]);
     this.leave(t);
   }
 
@@ -2207,9 +2313,9 @@ export class Kvm {
   *ageLru(t: ThreadCtx, hvaPage: number, npages: number, fastOnly: boolean): Gen {
     this.enter(t, 'lru_gen_look_around', { hva: hex(hvaPage * 4096), npages });
     for (let h = hvaPage; h < hvaPage + npages; h++) {
-      const e = this.s.host.ptes.get(h);
+      const e = this.hpte(h);
       let hostYoung = false;
-      if (e !== undefined && (e & 1)) { hostYoung = true; this.s.host.ptes.set(h, e - 1); if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: 'young', new: 'old' }); else this.nEff++; }
+      if (e !== 0 && (e % 2) === 1) { hostYoung = true; this.setHpte(h, e - 1); if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: 'young', new: 'old' }); else this.nEff++; }
       const kvmYoung: boolean = yield* this.age(t, h, 1, 'clear', fastOnly);
       this.note(`page at hva ${hex(h * 4096)} judged ${hostYoung || kvmYoung ? 'hot' : 'cold'}`);
     }

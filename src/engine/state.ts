@@ -102,14 +102,29 @@ export interface Vcpu {
 
 export interface LockState { writer: string | null; writerMode: LockMode | null; readers: string[] }
 
+export interface HostRegion {
+  /** first hva page of the region (a memslot's userspace_addr range) */
+  base: number;
+  n: number;
+  /** host PTE per hva page: 0 = none, else pfn*4 + young + 2*dirty */
+  pte: Float64Array;
+  /** last pfn mapped at each hva page (what host_free frees) */
+  last: Float64Array;
+}
+
+/** First host pfn handed out; per-pfn arrays are indexed by pfn - PFN_FIRST. */
+export const PFN_FIRST = 0x1000;
+
 export interface HostState {
-  /** hva page -> pfn*4 + young + 2*dirty */
-  ptes: Map<number, number>;
-  /** last pfn mapped at an hva page (for host_free). */
-  lastPfn: Map<number, number>;
-  ref: Map<number, number>;
+  regions: HostRegion[];
+  /** page reference counts */
+  ref: Int32Array;
   /** 0 in-use, 1 free, 2 swapped, 3 reused */
-  state: Map<number, number>;
+  state: Uint8Array;
+  /** number of present leaf SPTEs (both MMUs) mapping each pfn */
+  maps: Int32Array;
+  /** pfns with maps > 0 */
+  mapped: number;
   nextPfn: number;
 }
 
@@ -139,8 +154,6 @@ export interface VmState {
   host: HostState;
   vcpus: Vcpu[];
   guestPt: Map<number, { level: number; entries: Map<number, GuestPte> }>;
-  /** Number of present leaf SPTEs mapping each host pfn (both MMUs). */
-  pfnMaps: Map<number, number>;
   /** 5.18/6.1 tdp_mmu_zap_wq queue of root ids. */
   workQueue: number[];
   shadowRootAllocated: boolean;

@@ -1,7 +1,7 @@
 /** Plain-data views of the engine state, and the canonical form used by stateHash(). */
 import type { RmapHeadView, ShadowPageView, SpteView, StateView, ThreadId, ThreadKind, Frame } from './api';
 import type { Kvm } from './kvm';
-import { Sp, isPresent, sptePfn, SP_PFN_BASE, SPTE_A, SPTE_D, SPTE_PS, SPTE_W, SPTE_MMIO, LIFE_FREED, LIFE_INVALID_LIST } from './state';
+import { PFN_FIRST, Sp, isPresent, sptePfn, SP_PFN_BASE, SPTE_A, SPTE_D, SPTE_PS, SPTE_W, SPTE_MMIO, LIFE_FREED, LIFE_INVALID_LIST } from './state';
 
 const hex = (n: number) => '0x' + n.toString(16);
 const LIFE = ['live', 'invalid-list', 'freed'] as const;
@@ -67,8 +67,8 @@ export function buildView(kvm: Kvm, step: number, threads: Array<{ id: ThreadId;
       return { id: m.id, baseGfn: m.baseGfn, npages: m.npages, hva: m.hva, flags: m.flags, rmaps, lpageDisallow };
     }),
     host: {
-      ptes: [...s.host.ptes.entries()].sort((a, b) => a[0] - b[0]).map(([h, e]) => ({ hva: h * 4096, pfn: Math.floor(e / 4), young: (e & 1) === 1, dirty: (e & 2) === 2 })),
-      pages: [...s.host.ref.entries()].sort((a, b) => a[0] - b[0]).map(([pfn, refcount]) => ({ pfn, refcount, state: (['in-use', 'free', 'swapped', 'reused'] as const)[s.host.state.get(pfn) ?? 0] })),
+      ptes: hostPtes(kvm).map(([h, e]) => ({ hva: h * 4096, pfn: Math.floor(e / 4), young: e % 2 === 1, dirty: e % 4 >= 2 })),
+      pages: Array.from({ length: s.host.nextPfn - PFN_FIRST }, (_, k) => ({ pfn: k + PFN_FIRST, refcount: s.host.ref[k], state: (['in-use', 'free', 'swapped', 'reused'] as const)[s.host.state[k]] })),
     },
     threads,
   };
@@ -105,10 +105,17 @@ export function canonicalState(kvm: Kvm): string {
     m.rmap.forEach((a, li) => { if (a) for (let k = 0; k < a.length; k++) if (a[k]) heads.push(`${li}:${k}:${kvm.listEntries(a[k]).length}`); });
     out.push(`M${m.id} ${m.baseGfn} ${m.npages} ${m.invalid ? 'I' : ''} ${heads.join(',')}`);
   }
-  out.push('H' + [...s.host.ptes.entries()].sort((a, b) => a[0] - b[0]).map(([h, e]) => `${h}=${e}`).join(','));
-  out.push('R' + [...s.host.ref.entries()].sort((a, b) => a[0] - b[0]).map(([p, c]) => `${p}=${c}/${s.host.state.get(p) ?? 0}`).join(','));
+  out.push('H' + hostPtes(kvm).map(([h, e]) => `${h}=${e}`).join(','));
+  out.push('R' + Array.from({ length: s.host.nextPfn - PFN_FIRST }, (_, k) => `${s.host.ref[k]}/${s.host.state[k]}`).join(','));
   for (const [gfn, pt] of [...s.guestPt.entries()].sort((a, b) => a[0] - b[0])) {
     out.push(`G${gfn}:${pt.level}:` + [...pt.entries.entries()].sort((a, b) => a[0] - b[0]).map(([i, e]) => `${i}=${e.gfn}${e.present ? 'p' : ''}${e.writable ? 'w' : ''}`).join(','));
   }
   return out.join('\n');
+}
+
+/** Present host PTEs as [hva page, encoded pte], sorted by hva. */
+export function hostPtes(kvm: Kvm): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const r of kvm.s.host.regions) for (let k = 0; k < r.n; k++) if (r.pte[k] !== 0) out.push([r.base + k, r.pte[k]]);
+  return out.sort((a, b) => a[0] - b[0]);
 }
