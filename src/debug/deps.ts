@@ -42,6 +42,8 @@ export type LoadResult = LoadedScenario | { errors: ScenarioError[] };
 export interface ScenarioOverrides {
   era?: EraId;
   bug?: BugId;
+  /** A named variant of the scenario (its `variants:` block: bug/era overrides). */
+  variant?: string;
 }
 
 /** A simulated kernel function that covers a source line. */

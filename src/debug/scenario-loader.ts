@@ -28,7 +28,11 @@ export function createScenarioLoader(factory?: EngineFactory): (file: string, ov
     const scenario = parsed.scenario;
     const make = factory ?? loadEngine().factory;
     if (!make) return { errors: [{ line: 1, col: 1, message: loadEngine().error ?? 'the MMU engine is not available' }] };
-    const session = new ScenarioSession(scenario, make, { era: overrides.era, bug: overrides.bug });
+    if (overrides.variant && !scenario.variants.some((v) => v.name === overrides.variant)) {
+      const names = scenario.variants.map((v) => v.name).join(', ') || 'none';
+      return { errors: [{ line: scenario.ranges.scenario.start.line + 1, col: 1, message: `no variant named '${overrides.variant}' (have: ${names})` }] };
+    }
+    const session = new ScenarioSession(scenario, make, { era: overrides.era, bug: overrides.bug, variant: overrides.variant });
     return {
       name: scenario.name,
       engine: session.engine,

@@ -49,6 +49,8 @@ export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments {
   scenario: string;
   era?: EraId;
   bug?: BugId;
+  /** A named variant from the scenario's `variants:` block. */
+  variant?: string;
   stopOnEntry?: boolean;
 }
 
@@ -135,7 +137,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     try {
       if (!args.scenario) throw new Error('launch: "scenario" (path of a .kvmmmu.yaml file) is required');
       this.scenarioPath = path.resolve(args.scenario);
-      const result = await this.deps.loadScenario(this.scenarioPath, { era: args.era, bug: args.bug });
+      const result = await this.deps.loadScenario(this.scenarioPath, { era: args.era, bug: args.bug, variant: args.variant });
       if (isLoadError(result)) {
         const text = result.errors.map((e) => `${this.scenarioPath}:${e.line}:${e.col}: ${e.message}`).join('\n');
         this.sendErrorResponse(response, { id: 1001, format: `Scenario has errors:\n${text}`.replace(/[{}]/g, ''), showUser: true });

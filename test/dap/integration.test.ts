@@ -117,6 +117,24 @@ describe('debug adapter with the scenario runner and the kernel index', () => {
     }
   });
 
+  it('a named variant of the scenario runs with its bug; an unknown variant is an error', async () => {
+    try {
+      const { stopped } = await launch({ variant: 'buggy' });
+      assert.equal(stopped.body.reason, 'exception');
+      assert.match(stopped.body.text ?? '', /^RT-3/);
+    } finally {
+      await dc.stop();
+    }
+    dc = new DebugClient('node', 'unused', 'kvm-mmu-lab');
+    await dc.start(server.port);
+    try {
+      await dc.initializeRequest();
+      await assert.rejects(dc.launchRequest({ scenario: SCENARIO, variant: 'nope' } as DebugProtocol.LaunchRequestArguments), /no variant named 'nope' \(have: buggy\)/);
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('scenario errors are reported with their position', async () => {
     dc = new DebugClient('node', 'unused', 'kvm-mmu-lab');
     await dc.start(server.port);

@@ -3,6 +3,7 @@
  * highlight, CodeLenses over simulated kernel functions and "Show Simulator State Here".
  * The adapter itself (src/debug) never imports vscode; this file only wires it in.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StateView } from '../../engine/api';
@@ -61,7 +62,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     const out: string[] = [];
     const idx = deps.kernelIndex?.();
     if (idx) out.push(idx.root);
-    for (const r of deps.treeRoots?.() ?? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)) out.push(r);
+    for (const r of deps.treeRoots?.() ?? workspaceKernelTrees()) out.push(r);
     out.push(demoTree);
     return [...new Set(out)];
   };
@@ -181,6 +182,33 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     },
   };
   return api;
+}
+
+/** Workspace folders that are kernel trees (have arch/x86/kvm), or their direct sub-folders that are. */
+function workspaceKernelTrees(): string[] {
+  const isTree = (d: string): boolean => {
+    try {
+      return fs.statSync(path.join(d, 'arch', 'x86', 'kvm')).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const out: string[] = [];
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    const dir = f.uri.fsPath;
+    if (isTree(dir)) {
+      out.push(dir);
+      continue;
+    }
+    try {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules' && isTree(path.join(dir, e.name))) out.push(path.join(dir, e.name));
+      }
+    } catch {
+      /* unreadable folder */
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
