@@ -80,7 +80,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
     this.testController = vscode.tests.createTestController(CONTROLLER_ID, 'KVM MMU scenarios');
     this.testController.resolveHandler = async (item) => {
       if (!item) await this.discover();
-      else this.refreshFileItem(item);
+      else await this.refreshFileItem(item);
     };
     this.testController.refreshHandler = async () => {
       await this.discover(true);
@@ -98,10 +98,10 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.infoForeground'),
     });
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.kvmmmu.yaml');
-    watcher.onDidCreate((u) => this.fileItem(u));
+    watcher.onDidCreate((u) => void this.fileItem(u));
     watcher.onDidChange((u) => {
       const item = this.testController.items.get(u.toString());
-      if (item) this.refreshFileItem(item);
+      if (item) void this.refreshFileItem(item);
     });
     watcher.onDidDelete((u) => this.testController.items.delete(u.toString()));
     this.disposables.push(
@@ -131,7 +131,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateDecorations()),
     );
-    void this.discover();
+    // discovery is lazy (resolveHandler / first run) so activation stays cheap in large kernel workspaces
   }
 
   dispose(): void {
@@ -178,10 +178,10 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
     this.testController.items.forEach((item) => {
       if (!keep.has(item.id)) this.testController.items.delete(item.id);
     });
-    for (const f of files) this.fileItem(f);
+    await Promise.all(files.map((f) => this.fileItem(f)));
   }
 
-  private fileItem(uri: vscode.Uri): vscode.TestItem {
+  private async fileItem(uri: vscode.Uri): Promise<vscode.TestItem> {
     let item = this.testController.items.get(uri.toString());
     if (!item) {
       const inLibrary = uri.fsPath.startsWith(this.libraryDir().fsPath);
@@ -189,16 +189,15 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       item.description = inLibrary ? 'bundled library' : vscode.workspace.asRelativePath(uri);
       this.testController.items.add(item);
     }
-    this.refreshFileItem(item);
+    await this.refreshFileItem(item);
     return item;
   }
 
-  private readScenario(uri: vscode.Uri, options: RunOptions = {}): { scenario?: Scenario; error?: string; text?: string } {
+  private async readScenario(uri: vscode.Uri, options: RunOptions = {}): Promise<{ scenario?: Scenario; error?: string; text?: string }> {
     let text: string;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      text = open ? open.getText() : (require('node:fs') as typeof import('node:fs')).readFileSync(uri.fsPath, 'utf8');
+      text = open ? open.getText() : new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
     } catch (e) {
       return { error: `cannot read ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}` };
     }
@@ -211,9 +210,9 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
   }
 
   /** (Re)build the expectation children of a file item from its parsed expectations. */
-  private refreshFileItem(item: vscode.TestItem): void {
+  private async refreshFileItem(item: vscode.TestItem): Promise<void> {
     if (!item.uri) return;
-    const { scenario, error } = this.readScenario(item.uri);
+    const { scenario, error } = await this.readScenario(item.uri);
     if (!scenario) {
       item.error = error;
       item.children.replace([]);
@@ -267,7 +266,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       for (const file of files) {
         if (token?.isCancellationRequested) break;
         if (request.exclude?.includes(file)) continue;
-        const results = this.runFileItem(file, run);
+        const results = await this.runFileItem(file, run);
         if (results && file.uri) out.set(file.uri.toString(), results);
       }
     } finally {
@@ -276,9 +275,9 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
     return out;
   }
 
-  private runFileItem(file: vscode.TestItem, run: vscode.TestRun): RunResult[] | undefined {
+  private async runFileItem(file: vscode.TestItem, run: vscode.TestRun): Promise<RunResult[] | undefined> {
     if (!file.uri) return undefined;
-    this.refreshFileItem(file);
+    await this.refreshFileItem(file);
     const started = Date.now();
     const mark = (item: vscode.TestItem): void => {
       run.enqueued(item);
@@ -286,7 +285,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       item.children.forEach(mark);
     };
     mark(file);
-    const { scenario, error } = this.readScenario(file.uri);
+    const { scenario, error } = await this.readScenario(file.uri);
     const engine = loadEngine();
     if (!scenario || !engine.factory) {
       const msg = new vscode.TestMessage(error ?? engine.error ?? 'cannot run');
@@ -354,7 +353,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
   }
 
   async runFile(uri: vscode.Uri): Promise<RunResult[]> {
-    const item = this.fileItem(uri);
+    const item = await this.fileItem(uri);
     const res = await this.runRequest(new vscode.TestRunRequest([item]));
     return res.get(uri.toString()) ?? [];
   }
@@ -394,7 +393,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
   }
 
   async open(uri: vscode.Uri, options: RunOptions = {}): Promise<ActiveScenario | undefined> {
-    const { scenario, error } = this.readScenario(uri, options);
+    const { scenario, error } = await this.readScenario(uri, options);
     const engine = loadEngine();
     if (!scenario || !engine.factory) {
       void vscode.window.showErrorMessage(`KVM MMU Lab: ${error ?? engine.error}`);
