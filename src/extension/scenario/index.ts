@@ -318,7 +318,7 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
           run.started(item);
         }
         if (e.passed) run.passed(item);
-        else run.failed(item, this.message(file.uri, e, r));
+        else run.failed(item, await this.message(file.uri, e, r));
       }
       if (!single) {
         if (r.verdict === 'pass') run.passed(runItem, 0);
@@ -336,9 +336,38 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
     return results;
   }
 
-  private message(uri: vscode.Uri, e: ExpectationResult, r: RunResult): vscode.TestMessage {
+  private readonly kernelLocations = new Map<string, vscode.Location | null>();
+
+  /** Where a kernel function is defined in an open kernel tree (first definition line), if any. */
+  async kernelLocation(fn: string, file: string): Promise<vscode.Location | undefined> {
+    const key = `${file}#${fn}`;
+    if (this.kernelLocations.has(key)) return this.kernelLocations.get(key) ?? undefined;
+    let found: vscode.Location | undefined;
+    const name = fn.replace(/^FNAME\((\w+)\)$/, '$1');
+    const def = new RegExp(`^(?:[A-Za-z_][\\w\\s\\*()]*\\s|\\*?)(?:FNAME\\()?${name.replace(/[^\w]/g, '')}\\)?\\s*\\(`);
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const candidate = vscode.Uri.joinPath(folder.uri, file);
+      try {
+        const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(candidate));
+        const lines = text.split('\n');
+        const line = lines.findIndex((l) => def.test(l) && !l.trimEnd().endsWith(';'));
+        found = new vscode.Location(candidate, new vscode.Position(Math.max(0, line), 0));
+        break;
+      } catch {
+        /* not in this folder */
+      }
+    }
+    this.kernelLocations.set(key, found ?? null);
+    return found;
+  }
+
+  private async message(uri: vscode.Uri, e: ExpectationResult, r: RunResult): Promise<vscode.TestMessage> {
     const md = new vscode.MarkdownString(`${escapeMd(e.label)}: ${escapeMd(e.message ?? 'failed')}`);
-    if (e.kernelFunction) md.appendMarkdown(`\n\nKernel function: ${kernelLink(e.kernelFunction.fn)} (${escapeMd(e.kernelFunction.file)})`);
+    if (e.kernelFunction) {
+      const loc = await this.kernelLocation(e.kernelFunction.fn, e.kernelFunction.file);
+      const fileLink = loc ? `[${escapeMd(e.kernelFunction.file)}:${loc.range.start.line + 1}](${loc.uri.with({ fragment: `L${loc.range.start.line + 1}` }).toString()})` : escapeMd(e.kernelFunction.file);
+      md.appendMarkdown(`\n\nKernel function: ${kernelLink(e.kernelFunction.fn)} (${fileLink})`);
+    }
     md.appendMarkdown(`\n\nera ${r.era}${r.bug ? `, bug ${escapeMd(r.bug)}` : ''}, ${r.steps} steps`);
     md.isTrusted = { enabledCommands: ['workbench.action.quickOpen'] };
     const m = new vscode.TestMessage(md);
