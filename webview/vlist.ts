@@ -22,6 +22,8 @@ export interface VListOptions<R> {
   onToggle?(row: R, expand: boolean | null): void;
   onActivate?(row: R): void;
   onScroll?(top: number): void;
+  /** The active row changed (keyboard, click, reveal, or a new model). */
+  onActive?(row: R | undefined): void;
 }
 
 export class VList<R> {
@@ -33,6 +35,7 @@ export class VList<R> {
   private total = 0;
   private active = 0;
   private frame = 0;
+  private lastActive: R | undefined;
   /** Own copies of scroll position and viewport height: reading them from the DOM would force a layout. */
   private top = 0;
   private viewH = 0;
@@ -158,6 +161,15 @@ export class VList<R> {
     this.el.replaceChildren(frag);
     if (activeId) this.el.setAttribute('aria-activedescendant', activeId);
     else this.el.removeAttribute('aria-activedescendant');
+    const row = this.rowAt(this.active);
+    if (row !== this.lastActive) {
+      this.lastActive = row;
+      this.o.onActive?.(row);
+    }
+  }
+
+  get activeRow(): R | undefined {
+    return this.rowAt(this.active);
   }
 
   private key(e: KeyboardEvent): void {

@@ -139,6 +139,11 @@ test('shadow pages: tree from roots, lazy expansion, keyboard, change marks', as
   assert.match(await tree.innerText(), /unsync_children 2/);
   assert.match(await tree.locator('.vrow[data-sp="13"]').innerText(), /unsync/);
   assert.match(await tree.locator('.vrow[data-sp="14"]').innerText(), /invalid-list/);
+  // the selected page's details: parent_ptes link back to the parent
+  const detail = p.page.locator('#sec-shadowPages .sp-detail');
+  assert.match(await detail.innerText(), /sp#12[\s\S]*unsync_children 2[\s\S]*parent_ptes\s*sp#10\[0\]/);
+  await detail.locator('button.sp-link', { hasText: 'sp#10' }).click();
+  assert.equal(await tree.locator('.vrow.active').getAttribute('data-sp'), '10');
   await done(p);
 });
 

@@ -34,8 +34,39 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
       ui.scroll.shadowPages = top;
       ctx.saveUi();
     },
+    onActive: (r) => renderDetail(r),
   });
-  el.append(info, strip, list.el);
+  const detail = h('div', { class: 'sp-detail', 'aria-live': 'polite' });
+  el.append(info, strip, list.el, detail);
+
+  /** Details of the selected page: role decoded, parent_ptes (links), unsync state, lifetime, lists. */
+  function renderDetail(r: Row | undefined): void {
+    clear(detail);
+    const sp = r && (r.t === 'sp' || r.t === 'spte') ? st.spById.get(r.sp.id) : undefined;
+    if (!sp) return;
+    const f = st.sps.fields.get(sp.id);
+    const kv = (k: string, field: string, ...v: Array<Node | string>) =>
+      h('div', { class: `kvrow${f?.has(field) ? ' modified' : ''}` }, h('span', { class: 'k' }, k), changeMark(f?.has(field) ? 'modified' : null), h('span', { class: 'wrap' }, ...v));
+    const roleBits = Object.entries(sp.role).map(([k, v]) => h('code', null, `${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : v}`));
+    const parents = sp.parentPtes.map((p) => {
+      const x = parseSptep(p);
+      return x ? h('span', null, spLinkInline(x.sp), h('span', { class: 'dim' }, `[${x.index}]`)) : h('code', null, p);
+    });
+    detail.append(
+      h('div', { class: 'sp-detail-head' }, h('strong', null, `sp#${sp.id}`), ` gfn ${hex(sp.gfn)} · level ${sp.level} · role ${sp.roleWord}`),
+      kv('state', 'lifetime', statusTag(ctx, sp), ` lifetime ${sp.lifetime}`, sp.onActiveList ? ' · on active_mmu_pages' : '', sp.inHash ? ' · in mmu_page_hash' : ''),
+      kv('role', 'role', ...roleBits),
+      kv('gen', 'mmuValidGen', `mmu_valid_gen ${sp.mmuValidGen} (vm ${st.state?.vm.mmu_valid_gen ?? '?'})`),
+      kv('refs', 'rootCount', `root_count ${sp.rootCount}`),
+      kv('unsync', 'unsync', sp.unsync ? 'unsync' : 'sync', ` · unsync_children ${sp.unsyncChildren}`, sp.unsyncChildBitmap.length ? ` · bitmap [${sp.unsyncChildBitmap.join(', ')}]` : ''),
+      kv('parent_ptes', 'parentPtes', ...(parents.length ? parents : [h('span', { class: 'dim' }, 'none')])),
+      kv('sptes', 'sptes', `${sp.sptes.length} present (${sp.sptes.filter((e) => e.child !== undefined).length} to child pages)`),
+    );
+  }
+
+  function spLinkInline(id: number): HTMLElement {
+    return h('button', { type: 'button', class: 'link sp-link', onclick: () => reveal(id) }, `sp#${id}`);
+  }
   let restoredScroll = false;
 
   function toggle(r: Row, open: boolean | null): void {
@@ -186,6 +217,7 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
     const rs = removedStrip('Shadow pages', removed);
     if (rs) strip.appendChild(rs);
     build();
+    renderDetail(list.activeRow);
     if (!restoredScroll && ui.scroll.shadowPages) {
       restoredScroll = true;
       list.scrollTo(ui.scroll.shadowPages);
