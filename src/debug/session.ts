@@ -99,6 +99,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => (this.configurationDone = resolve));
   private terminated = false;
+  private wholeRunEntries: Record<string, { count: number; lastStep: number }> | undefined;
 
   constructor(private readonly deps: DebugDeps) {
     super();
@@ -313,7 +314,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
     }
     // scenario breakpoints: the first stop of the first step of an op
-    if (this.isFirstStopOfOp(st)) {
+    if (this.hasScenarioBps() && this.isFirstStopOfOp(st)) {
       const loc = this.scenario?.stepLocation(st.thread, tl.records[st.step]!.opIndex);
       for (const [file, bps] of this.sourceBps) {
         if (file !== this.scenarioPath || !loc) continue;
@@ -321,6 +322,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
     }
     return ids.length ? { ids, reason, text } : undefined;
+  }
+
+  private hasScenarioBps(): boolean {
+    return (this.sourceBps.get(this.scenarioPath) ?? []).some((b) => b.verified);
   }
 
   private isFirstStopOfOp(st: Stop): boolean {
@@ -345,6 +350,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
     this.sendResponse(response);
+    this.guarded('reverse continue', () => this.reverseContinueUnguarded());
+  }
+
+  private reverseContinueUnguarded(): void {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
@@ -353,7 +362,47 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     else this.stopHere(tl.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario (reverse continue)');
   }
 
+  /**
+   * Runs a motion; if the engine throws (a bug in the simulator), the user gets a stop at the last good
+   * position with the error instead of a hung session.
+   */
+  private guarded(what: string, motion: () => void): void {
+    try {
+      motion();
+    } catch (e) {
+      const text = `engine error during ${what}: ${e instanceof Error ? e.message : String(e)}`;
+      this.sendEvent(new OutputEvent(`KVM MMU Lab: ${text}\n${e instanceof Error && e.stack ? e.stack + '\n' : ''}`, 'stderr'));
+      const tl = this.timeline;
+      let here: Stop | undefined;
+      if (tl) {
+        // the run ends where the engine failed; rewind the engine so no half-done step stays applied
+        tl.endStep ??= tl.records.length;
+        try {
+          tl.engine.goto(0);
+        } catch {
+          /* replays will tell */
+        }
+        const last = tl.records.length ? tl.stopsOf(tl.records.length - 1).at(-1) : undefined;
+        here = last && comparePos(last, this.pos) > 0 ? last : this.currentStopSafe();
+      }
+      if (here) this.stopHere(here, 'exception', text);
+      else this.terminate();
+    }
+  }
+
+  private currentStopSafe(): Stop | undefined {
+    try {
+      return this.currentStop();
+    } catch {
+      return this.timeline?.entryStop(this.threads[0] ?? '');
+    }
+  }
+
   private runForward(): void {
+    this.guarded('continue', () => this.runForwardUnguarded());
+  }
+
+  private runForwardUnguarded(): void {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
@@ -387,6 +436,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
     this.sendResponse(response);
+    this.guarded('step back', () => this.stepBackUnguarded(args));
+  }
+
+  private stepBackUnguarded(args: DebugProtocol.StepBackArguments): void {
     const tl = this.timeline;
     if (!tl) return;
     const cur = this.currentStop();
@@ -401,6 +454,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   }
 
   private stepForward(motion: Motion, threadId: number): void {
+    this.guarded(`step ${motion}`, () => this.stepForwardUnguarded(motion, threadId));
+  }
+
+  private stepForwardUnguarded(motion: Motion, threadId: number): void {
     const tl = this.timeline;
     if (!tl) return;
     const cur = this.currentStop();
@@ -665,7 +722,14 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     switch (command) {
       case 'gotoStep': {
         const step = Number(a.step);
-        if (!Number.isInteger(step) || step < -1 || (step >= 0 && !tl.ensure(step))) {
+        let exists = false;
+        try {
+          exists = Number.isInteger(step) && step >= -1 && (step < 0 || tl.ensure(step));
+        } catch (e) {
+          this.sendErrorResponse(response, 1102, `engine error: ${e instanceof Error ? e.message : String(e)}`.replace(/[{}]/g, ''));
+          return;
+        }
+        if (!exists) {
           this.sendErrorResponse(response, 1101, `no step ${String(a.step)} in this run`);
           return;
         }
@@ -705,6 +769,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const out: Record<string, { count: number; lastStep: number }> = {};
     const tl = this.timeline;
     if (!tl) return out;
+    if (wholeRun && this.wholeRunEntries) return this.wholeRunEntries;
     if (wholeRun) tl.lastStop();
     const upTo = wholeRun ? tl.records.length - 1 : this.pos.step;
     for (let s = 0; s <= upTo && s < tl.records.length; s++) {
@@ -715,6 +780,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
         e.lastStep = s;
       });
     }
+    if (wholeRun && tl.endStep !== undefined) this.wholeRunEntries = out;
     return out;
   }
 }

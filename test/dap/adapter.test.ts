@@ -458,6 +458,28 @@ describe('kvm-mmu-lab debug adapter', () => {
     }
   });
 
+  it('an engine error during continue stops at the last good position with the error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-dap-'));
+    const file = path.join(dir, 'crash.kvmmmu.yaml');
+    fs.writeFileSync(
+      file,
+      'name: crash\nvm: { era: "6.1", mmu: tdp, vcpus: 1, memslots: [{ id: 0, baseGfn: 0, npages: 16, hva: 0x1000 }] }\nthreads:\n  - { id: vcpu0, kind: vcpu, vcpu: 0, ops: [{ op: enter_guest }] }\n  - { id: ioctl, kind: ioctl, ops: [{ op: destroy_vm }] }\n',
+    );
+    await fresh();
+    try {
+      const output: string[] = [];
+      dc.on('output', (e) => output.push((e as DebugProtocol.OutputEvent).body.output));
+      const { stopped } = await launch({ scenario: file });
+      assert.equal(stopped.body.reason, 'exception');
+      assert.match(stopped.body.text ?? '', /engine error during continue: fake engine: destroy_vm is not simulated/);
+      assert.ok(output.some((o) => o.includes('destroy_vm is not simulated')));
+      assert.equal(((await dc.customRequest('state')).body as { step: number }).step, 0);
+    } finally {
+      await close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('breakpoints on scenario lines stop when the op starts', async () => {
     await fresh();
     try {
