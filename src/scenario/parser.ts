@@ -638,7 +638,7 @@ class Validator {
       this.warn('gva', opRange, `'gva' is translated by guest page tables, which mmu '${this.mmu}' does not shadow; use 'gfn'`);
     }
     if (typeof out.fastOnly === 'boolean' && out.fastOnly && this.era !== '6.19') {
-      this.error('era-field', opRange, `'fastOnly' aging (lockless, 6.15+) does not exist in era ${this.era}; use era "6.19" or drop fastOnly`);
+      this.warn('era-field', opRange, `'fastOnly' aging (lockless, 6.15+) does not exist in era ${this.era} and is ignored there; use era "6.19" for fast-only aging`);
     }
     // field-specific semantic checks
     if (spec.name === 'zap_gfn_range' && typeof out.start === 'number' && typeof out.end === 'number' && out.start >= out.end) {
