@@ -45,6 +45,7 @@ export interface DebugLive {
   functionEntries: Record<string, FunctionEntry>;
   /** Function entries over the whole run (CodeLenses: "entered N times in this run"). */
   runEntries: Record<string, FunctionEntry>;
+  /** Steps taken by the engine (0 = initial state), as in the hover's LiveValues; `position.step` is the history index. */
   step: number;
   scenario?: string;
 }
@@ -128,7 +129,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
         state: state.view,
         functionEntries: soFar.entries,
         runEntries: run.entries,
-        step: position.step,
+        step: state.view.step,
         scenario: session.configuration.scenario as string | undefined,
       };
     } catch {
