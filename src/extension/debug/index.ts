@@ -223,15 +223,15 @@ class ScenarioConfigurationProvider implements vscode.DebugConfigurationProvider
   }
 
   resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
-    if (!config.type && !config.request && !config.name) {
-      const doc = vscode.window.activeTextEditor?.document;
-      if (doc && (doc.languageId === 'kvmmmu-scenario' || isScenarioFile(doc.fileName))) {
-        return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(doc.fileName)}`, scenario: doc.fileName, stopOnEntry: true };
-      }
+    // the scenario in the active editor, else one in another visible editor (e.g. F5 from a kernel C file beside it)
+    const doc = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors]
+      .map((e) => e?.document)
+      .find((d) => d && (d.languageId === 'kvmmmu-scenario' || isScenarioFile(d.fileName)));
+    if (!config.type && !config.request && !config.name && doc) {
+      return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(doc.fileName)}`, scenario: doc.fileName, stopOnEntry: true };
     }
     if (!config.scenario) {
-      const doc = vscode.window.activeTextEditor?.document;
-      if (doc && isScenarioFile(doc.fileName)) config.scenario = doc.fileName;
+      if (doc) config.scenario = doc.fileName;
       else {
         void vscode.window.showInformationMessage('KVM MMU Lab: open a *.kvmmmu.yaml scenario (or set "scenario" in the launch configuration) to debug it.');
         return undefined;
