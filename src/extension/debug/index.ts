@@ -242,6 +242,16 @@ class ScenarioConfigurationProvider implements vscode.DebugConfigurationProvider
     config.name ??= `Debug ${path.basename(String(config.scenario))}`;
     return config;
   }
+
+  /** "${file}" may have named a kernel C file: use the visible scenario instead, or say what is wrong. */
+  resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
+    const scenario = String(config.scenario ?? '');
+    if (isScenarioFile(scenario)) return config;
+    const visible = vscode.window.visibleTextEditors.map((e) => e.document.fileName).find(isScenarioFile);
+    if (visible) return { ...config, scenario: visible };
+    void vscode.window.showErrorMessage(`KVM MMU Lab: "${scenario}" is not a *.kvmmmu.yaml scenario.`);
+    return undefined;
+  }
 }
 
 class DynamicScenarioConfigurations implements vscode.DebugConfigurationProvider {
