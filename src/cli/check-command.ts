@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { CliIo } from './main';
 import { parseScenario } from '../scenario/parser';
+import { loadEngine } from '../scenario/engine-loader';
 
 const USAGE = 'usage: kvm-mmu-lab check FILE...\n';
 
@@ -16,6 +17,7 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     io.err(unknown.length ? `kvm-mmu-lab check: unknown option ${unknown[0]}\n${USAGE}` : USAGE);
     return 2;
   }
+  loadEngine(); // registers the engine's invariant catalogue (eras each invariant is checked in), if available
   let status = 0;
   for (const file of files) {
     let text: string;

@@ -3,7 +3,7 @@
  * engine cannot be loaded. Returns a factory or a reason.
  */
 import type { Engine, EngineOptions } from '../engine/api';
-import { addKnownInvariants } from './vocabulary';
+import { addKnownInvariants, registerInvariantDocs, type InvariantDoc } from './vocabulary';
 import type { EngineFactory } from './runner';
 
 interface EngineModule {
@@ -29,6 +29,16 @@ export function loadEngine(): { factory?: EngineFactory; error?: string } {
 }
 
 function registerInvariants(inv: unknown): void {
+  if (Array.isArray(inv)) {
+    const docs: InvariantDoc[] = [];
+    for (const x of inv) {
+      if (x && typeof x === 'object' && typeof (x as InvariantDoc).id === 'string') {
+        const d = x as { id: string; title?: unknown; explanation?: unknown; eras?: unknown };
+        docs.push({ id: d.id, title: String(d.title ?? ''), explanation: String(d.explanation ?? ''), eras: Array.isArray(d.eras) ? (d.eras as InvariantDoc['eras']) : undefined });
+      }
+    }
+    registerInvariantDocs(docs);
+  }
   const ids: string[] = [];
   if (Array.isArray(inv)) for (const x of inv) ids.push(typeof x === 'string' ? x : typeof x === 'object' && x && 'id' in x ? String((x as { id: unknown }).id) : '');
   else if (inv && typeof inv === 'object') ids.push(...Object.keys(inv));

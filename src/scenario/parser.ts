@@ -7,7 +7,7 @@ import { parseYaml, mapGet, type YNode, type YMapEntry } from './yaml-tree';
 import { closest, didYouMean } from './suggest';
 import {
   ASSERT_ROOTS, BUG_IDS, BUG_INFO, ERAS, GPTE_FIELDS, MMU_AVAILABILITY, MMU_KINDS, REQUESTS, REQUEST_AVAILABILITY, STEP_NAMES,
-  THREAD_KINDS, VM_FIELDS, fieldAvailability, knownInvariantIds, stepSpec, type StepSpec,
+  THREAD_KINDS, VM_FIELDS, fieldAvailability, invariantDoc, knownInvariantIds, stepSpec, type StepSpec,
 } from './vocabulary';
 import {
   MATCHER_OPS, type Assertion, type AtBlock, type AtPoint, type Diagnostic, type Expectations, type Matcher, type MatcherOp, type ParseOptions,
@@ -946,6 +946,10 @@ class Validator {
       if (!ids.includes(s)) {
         this.error('unknown-invariant', it.range, `unknown invariant '${s}'${didYouMean(s, ids)}`);
         continue;
+      }
+      const doc = invariantDoc(s);
+      if (what === 'violations' && doc?.eras && !doc.eras.includes(this.era)) {
+        this.warn('era-invariant', it.range, `invariant ${s} (${doc.title}) is not checked in era ${this.era}, so this expectation cannot pass; it is checked in ${doc.eras.join(', ')}`);
       }
       out.push(s);
     }

@@ -199,3 +199,14 @@ export function addKnownInvariants(ids: Iterable<string>): void {
 export function knownInvariantIds(): string[] {
   return [...INVARIANT_IDS, ...[...extraInvariants].filter((x) => !INVARIANT_IDS.includes(x))];
 }
+
+export interface InvariantDoc { id: string; title: string; explanation: string; eras?: readonly EraId[] }
+const invariantDocs = new Map<string, InvariantDoc>();
+/** The engine's invariant catalogue (titles, explanations, eras it is checked in); registered by the engine loader. */
+export function registerInvariantDocs(docs: Iterable<InvariantDoc>): void {
+  for (const d of docs) if (d && typeof d.id === 'string') invariantDocs.set(d.id, d);
+  addKnownInvariants([...invariantDocs.keys()]);
+}
+export function invariantDoc(id: string): InvariantDoc | undefined {
+  return invariantDocs.get(id);
+}

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { complete, type CompletionKind } from '../../scenario/completion';
+import { hoverAt } from '../../scenario/hover';
 import { LANGUAGE_ID } from './diagnostics';
 
 const KIND: Record<CompletionKind, vscode.CompletionItemKind> = {
@@ -30,5 +31,17 @@ export function registerCompletion(context: vscode.ExtensionContext): void {
       },
       ' ', '[', '{', ':', '-', ',',
     ),
+  );
+}
+
+export function registerHover(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.languages.registerHoverProvider([{ language: LANGUAGE_ID }, { pattern: '**/*.kvmmmu.yaml' }], {
+      provideHover(doc, pos) {
+        const h = hoverAt(doc.getText(), pos.line, pos.character);
+        if (!h) return undefined;
+        return new vscode.Hover(new vscode.MarkdownString(h.markdown), new vscode.Range(h.range.start.line, h.range.start.character, h.range.end.line, h.range.end.character));
+      },
+    }),
   );
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { parseScenario } from '../../scenario/parser';
+import { loadEngine } from '../../scenario/engine-loader';
 import type { Diagnostic, Range } from '../../scenario/types';
 
 export const LANGUAGE_ID = 'kvmmmu-scenario';
@@ -26,6 +27,7 @@ export function registerDiagnostics(context: vscode.ExtensionContext, delayMs = 
   const timers = new Map<string, NodeJS.Timeout>();
   const refresh = (doc: vscode.TextDocument): void => {
     if (!isScenarioDocument(doc)) return;
+    loadEngine(); // once: the engine's invariant catalogue sharpens the checks
     const r = parseScenario(doc.getText(), { file: doc.uri.fsPath });
     collection.set(doc.uri, r.diagnostics.map(toVsDiagnostic));
   };

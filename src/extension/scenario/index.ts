@@ -10,7 +10,7 @@ import { ScenarioSession, runScenarioAll, type RunResult, type RunOptions, type 
 import { loadEngine } from '../../scenario/engine-loader';
 import type { Scenario } from '../../scenario/types';
 import { registerDiagnostics, isScenarioDocument, toVsRange } from './diagnostics';
-import { registerCompletion } from './completion';
+import { registerCompletion, registerHover } from './completion';
 
 export interface ActiveScenario {
   uri: vscode.Uri;
@@ -57,6 +57,7 @@ const CONTROLLER_ID = 'kvmMmuLab.scenarios';
 export function registerScenarioFeatures(context: vscode.ExtensionContext): ScenarioService {
   registerDiagnostics(context);
   registerCompletion(context);
+  registerHover(context);
   const service = new ScenarioServiceImpl(context);
   context.subscriptions.push(service);
   return service;

@@ -48,3 +48,14 @@ test('completion never throws on junk', () => {
     for (let i = 0; i <= t.length; i++) complete(t, 0, i);
   }
 });
+
+test('hover describes steps, invariants, bugs and requests', async () => {
+  const { hoverAt } = await import('../../../src/scenario/hover');
+  const text = 'threads:\n  vcpu0: [ { page_fault: { gfn: 0x10 } } ]\nexpect: { violations: [RT-6] }\nbug: prev-roots-not-freed\n# KVM_REQ_MMU_RELOAD';
+  assert.match(hoverAt(text, 1, 15)!.markdown, /kvm_mmu_page_fault/);
+  assert.match(hoverAt(text, 2, 25)!.markdown, /RT-6/);
+  assert.match(hoverAt(text, 3, 8)!.markdown, /5\.18/);
+  assert.match(hoverAt(text, 4, 5)!.markdown, /until|5\.17|Exists/);
+  assert.equal(hoverAt(text, 0, 2), undefined);
+  assert.equal(hoverAt(text, 99, 0), undefined);
+});

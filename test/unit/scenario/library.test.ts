@@ -13,6 +13,7 @@ const dir = path.join(repoRoot(), 'demo', 'scenarios');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.kvmmmu.yaml')).sort() : [];
 
 test('the library has at least 16 documented scenarios', () => {
+  loadEngine();
   assert.ok(files.length >= 16, `only ${files.length} scenarios`);
   for (const f of files) {
     const r = parseScenario(fs.readFileSync(path.join(dir, f), 'utf8'), { file: f });
