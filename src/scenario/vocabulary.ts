@@ -142,6 +142,10 @@ export const FIELD_AVAILABILITY: readonly FieldAvailability[] = [
   { path: 'vm.mmu_invalidate_range', eras: ERAS_FROM('5.15'), why: 'range tracking of in-progress invalidations starts in 5.12' },
   { path: 'vm.indirect_shadow_pages', eras: ERAS_FROM('3.10'), why: 'indirect_shadow_pages is a 3.x addition' },
   { path: 'roots.tdp', eras: ERAS_FROM('5.15'), why: 'TDP MMU roots exist only from 5.10' },
+  { path: 'sp.unsync', eras: ERAS_FROM('2.6.34'), why: 'unsync shadow pages do not exist in 2.6.27' },
+  { path: 'sp.unsyncChildren', eras: ERAS_FROM('2.6.34'), why: 'unsync_children does not exist in 2.6.27' },
+  { path: 'pages.unsync', eras: ERAS_FROM('2.6.34'), why: 'unsync shadow pages do not exist in 2.6.27' },
+  { path: 'vcpus.prevRoots', eras: ERAS_FROM('5.15'), why: 'the previous-root cache (prev_roots) arrived in 4.19' },
 ];
 
 export const REQUEST_AVAILABILITY: Readonly<Record<RequestName, readonly EraId[]>> = {

@@ -33,3 +33,15 @@ test('the schema rejects an unknown step and a missing vm', () => {
   assert.equal(validate({ scenario: 'x', vm: { era: '5.18', mmu: 'tdp', memslots: [{ id: 0, baseGfn: 0, npages: 1, hva: 0 }] }, threads: { vcpu0: [{ pagefault: { gfn: 1 } }] } }), false);
   assert.equal(validate({ scenario: 'x', vm: { era: '5.18', mmu: 'tdp', memslots: [{ id: 0, baseGfn: 0, npages: 1, hva: 0 }] }, threads: { vcpu0: [{ page_fault: { gfn: 0 } }, 'enter_guest'] } }), true);
 });
+
+test('grammar and snippets are generated from the vocabulary and cover every step', async () => {
+  const { GENERATED } = await import('../../../src/scenario/write-schema');
+  const { STEPS } = await import('../../../src/scenario/vocabulary');
+  for (const [rel, build] of GENERATED) {
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(repoRoot(), rel), 'utf8')), build(), `${rel} is stale: regenerate with node out-scenario/src/scenario/write-schema.js .`);
+  }
+  const snippets = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'snippets', 'kvmmmu-scenario.json'), 'utf8'));
+  for (const s of STEPS) assert.ok(snippets[`step ${s.name}`], `no snippet for ${s.name}`);
+  const grammar = fs.readFileSync(path.join(repoRoot(), 'syntaxes', 'kvmmmu-scenario.tmLanguage.json'), 'utf8');
+  for (const s of STEPS) assert.ok(grammar.includes(s.name), `grammar misses ${s.name}`);
+});
