@@ -253,7 +253,10 @@ async function uiPhase(hostPromise) {
 // ------------------------------------------------------------------------------------------------
 let exitCode = 0;
 try {
-  if (runUi) rmSync(shotsDir, { recursive: true, force: true });
+  // Fresh UI screenshots; e2e-shots/panel/ belongs to the browser tier (test/browser/run.mjs), which runs first.
+  if (runUi && existsSync(shotsDir)) {
+    for (const n of readdirSync(shotsDir)) if (n !== 'panel') rmSync(join(shotsDir, n), { recursive: true, force: true });
+  }
   mkdirSync(logDir, { recursive: true });
   let host;
   const hostPromise = async () => (host ||= ensureHost({ quiet }));

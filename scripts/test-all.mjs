@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every tier, one summary.
-//   typecheck (tsc --noEmit) → build (esbuild) → unit + dap (node --test via run-unit.mjs) → package (.vsix)
-//   → e2e (mocha suite in a real VS Code extension host) + UI checks (packaged .vsix in code-server,
+//   typecheck (tsc --noEmit) → build (esbuild) → unit + dap (node --test via run-unit.mjs) → browser (the
+//   panel's webview in headless chromium, test/browser/run.mjs) → package (.vsix) → e2e (mocha suite in a real VS Code extension host) + UI checks (packaged .vsix in code-server,
 //   driven through chromium, screenshots in e2e-shots/) → harness self-test (a broken extension must fail).
 // Prints one line per tier and ends with exactly `N passed, M failed` (tests and checks of every tier; a
 // failed typecheck/build/package step counts as one failure). Exits non-zero on any failure.
@@ -65,6 +65,17 @@ console.log('\n== unit: node scripts/run-unit.mjs');
   let p = num('pass'), f = num('fail') + num('cancelled');
   if (r.status !== 0 && f === 0) f = 1; // runner crashed or nothing matched
   tierLine('unit', p, f, Date.now() - t);
+}
+
+// 3b. The panel's webview in headless chromium (test/browser/run.mjs; screenshots in e2e-shots/panel/).
+console.log('\n== browser: node test/browser/run.mjs');
+{
+  const t = Date.now();
+  const r = await run(node, ['test/browser/run.mjs']);
+  const m = r.out.match(/^browser: (\d+) passed, (\d+) failed\s*$/m);
+  let p = m ? Number(m[1]) : 0, f = m ? Number(m[2]) : 0;
+  if (r.status !== 0 && f === 0) f = 1; // crashed before its summary, or exited non-zero anyway
+  tierLine('browser', p, f, Date.now() - t);
 }
 
 // 4. The .vsix users install (production bundles).
