@@ -41,6 +41,15 @@ function tdpScenario(root: string): string {
   return fixture;
 }
 
+/** Runs one stage of the test; a failure names the stage (host errors like "Illegal argument" say nothing). */
+async function stage<T>(name: string, fn: () => Thenable<T> | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /** Source paths come back as URIs (vscode-remote://...) when the host is remote, e.g. code-server. */
 function fsPath(p: string | undefined): string {
   if (!p) return '';
@@ -122,7 +131,7 @@ suite('debugger', () => {
       const uri = vscode.Uri.file(file);
       let lens: vscode.CodeLens | undefined;
       for (let i = 0; i < 50 && !lens; i++) {
-        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+        const lenses = (await stage('executeCodeLensProvider', () => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri))) ?? [];
         lens = lenses.find((l) => l.range.start.line === def && /^entered \d+ times? in this run/.test(l.command?.title ?? ''));
         if (!lens) await new Promise((r) => setTimeout(r, 100));
       }
@@ -131,7 +140,7 @@ suite('debugger', () => {
       // "Show Simulator State Here" with the cursor in the function jumps the session to its last entry
       const editor = await vscode.window.showTextDocument(uri);
       editor.selection = new vscode.Selection(bodyLine, 0, bodyLine, 0);
-      await vscode.commands.executeCommand('kvmMmuLab.showSimulatorStateHere');
+      await stage('Show Simulator State Here', () => vscode.commands.executeCommand('kvmMmuLab.showSimulatorStateHere'));
       const goto = (await nextStop((m) => m.body.reason === 'goto', 'no "goto" stop after Show Simulator State Here', 10_000)).msg;
       const top = ((await session.customRequest('stackTrace', { threadId: goto.body.threadId })) as { stackFrames: Array<{ name: string }> }).stackFrames[0]!;
       assert.strictEqual(top.name, FUNCTION);
