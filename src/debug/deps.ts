@@ -66,6 +66,8 @@ export interface DebugDeps {
   resolveFrame(frame: Frame): MaybePromise<SourceLocation | undefined>;
   /** Simulated functions whose body contains `line` of the C file at `path`, innermost first. */
   functionsAtLine(path: string, line: number): MaybePromise<FunctionAtLine[]>;
+  /** Optional: whether the engine simulates a kernel function (function breakpoints are verified with it). */
+  isSimulated?(fn: string): boolean;
 }
 
 export function isLoadError(result: LoadResult): result is { errors: ScenarioError[] } {

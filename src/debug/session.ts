@@ -259,12 +259,17 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   }
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
-    this.fnBps = args.breakpoints.map((b) => ({ id: this.nextBpId++, name: b.name.trim().replace(/\(\)$/, '') }));
+    const known = this.deps.isSimulated;
+    const all = args.breakpoints.map((b) => {
+      const name = b.name.trim().replace(/\(\)$/, '');
+      return { id: this.nextBpId++, name, verified: !known || known(name) };
+    });
+    this.fnBps = all.filter((b) => b.verified);
     response.body = {
-      breakpoints: this.fnBps.map((b) => {
-        const bp = new Breakpoint(true) as DebugProtocol.Breakpoint;
+      breakpoints: all.map((b) => {
+        const bp = new Breakpoint(b.verified) as DebugProtocol.Breakpoint;
         bp.id = b.id;
-        bp.message = `stops when the simulator enters ${b.name}`;
+        bp.message = b.verified ? `stops when the simulator enters ${b.name}` : `${b.name} is not a kernel function the simulator runs`;
         return bp;
       }),
     };

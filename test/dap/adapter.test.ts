@@ -197,10 +197,19 @@ describe('kvm-mmu-lab debug adapter', () => {
     }
   });
 
-  it('function breakpoints stop on entry of the named kernel function', async () => {
+  it('function breakpoints stop on entry of the named kernel function; unknown names are not verified', async () => {
     await fresh();
     try {
-      const { stopped } = await launch({}, { fnBps: ['kvm_zap_obsolete_pages'] });
+      let fnResponse: DebugProtocol.SetFunctionBreakpointsResponse | undefined;
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        fnResponse = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_zap_obsolete_pages()' }, { name: 'kvm_mmu_zap_everything' }] });
+        await dc.configurationDoneRequest();
+      });
+      const first = dc.waitForEvent('stopped');
+      await Promise.all([configured, dc.launch({ scenario: SCENARIO })]);
+      const stopped = (await first) as DebugProtocol.StoppedEvent;
+      assert.deepEqual(fnResponse!.body.breakpoints.map((b) => b.verified), [true, false]);
+      assert.match(fnResponse!.body.breakpoints[1]!.message ?? '', /not a kernel function the simulator runs/);
       assert.equal(stopped.body.reason, 'function breakpoint');
       const top = await topOf(stopped);
       assert.equal(top.name, 'kvm_zap_obsolete_pages');

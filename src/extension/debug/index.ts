@@ -74,6 +74,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     loadScenario: deps.loadScenario ?? createScenarioLoader(),
     resolveFrame: deps.resolveFrame ?? resolvers.resolveFrame,
     functionsAtLine: deps.functionsAtLine ?? resolvers.functionsAtLine,
+    ...(isSimulated ? { isSimulated } : {}),
   };
 
   // --- adapter and configurations -----------------------------------------------------------
