@@ -1,0 +1,174 @@
+// The interleaving explorer on the bundled open-schedule scenarios: verdicts, bounds, POR soundness
+// against the unreduced search, counterexamples that replay through `kvm-mmu-lab run`, the CLI contract.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { explore } from '../../../src/explorer/explorer';
+import { choicesToSlices, counterexampleScenario, prepareExploration, replayCounterexample } from '../../../src/explorer/scenario';
+import { independent, footprintOf } from '../../../src/explorer/footprint';
+import { runRequest } from '../../../src/explorer/worker';
+import type { WorkerMessage } from '../../../src/explorer/protocol';
+import { exploreCommand } from '../../../src/cli/explore-command';
+import { runCommand } from '../../../src/cli/run-command';
+import { checkCommand } from '../../../src/cli/check-command';
+import type { StepRecord } from '../../../src/engine/api';
+
+const root = path.resolve(__dirname, '..', '..', '..', '..');
+const dir = path.join(root, 'demo', 'scenarios', 'explore');
+const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
+
+const CASES: Array<{ file: string; bug: string; ids: string[] }> = [
+  { file: 'fast-zap-yield-open.kvmmmu.yaml', bug: 'yield-before-free-request', ids: ['RT-3', 'RT-1', 'FZ-1'] },
+  { file: 'gup-race-open.kvmmmu.yaml', bug: 'gup-no-seq-retry', ids: ['MN-1'] },
+  { file: 'notifier-invalid-roots-open.kvmmmu.yaml', bug: 'notifier-skips-invalid-roots', ids: ['RT-5', 'MN-4'] },
+  { file: 'hash-walk-open.kvmmmu.yaml', bug: 'hash-walk-zaps-saved-next', ids: ['IT-1', 'HS-1'] },
+];
+
+function io(): { out: string[]; err: string[]; io: { out: (t: string) => void; err: (t: string) => void } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t) } };
+}
+
+for (const c of CASES) {
+  test(`${c.file}: the buggy form (${c.bug}) yields a counterexample that replays with kvm-mmu-lab run`, async () => {
+    const text = read(c.file);
+    const prepared = prepareExploration(text, { file: c.file });
+    assert.equal(prepared.config.bug, c.bug);
+    assert.ok(prepared.scheduleWasOpen);
+    const r = explore(prepared.options);
+    assert.equal(r.verdict, 'violation');
+    const cx = r.counterexample!;
+    assert.ok(c.ids.includes(cx.violation.id), `found ${cx.violation.id}`);
+    assert.ok(r.seconds < 2, `counterexample after ${r.seconds} s`);
+    // saved with the schedule pinned, it replays through the CLI's run command
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-explore-'));
+    try {
+      const saved = path.join(tmp, 'cx.kvmmmu.yaml');
+      const x = io();
+      const code = await exploreCommand([path.join(dir, c.file), '--json', '--save', saved], x.io);
+      assert.equal(code, 1, x.err.join(''));
+      const report = JSON.parse(x.out.join('')) as { verdict: string; counterexample: { violation: { id: string }; schedule: unknown[]; replays: boolean }; statesExplored: number; distinctStates: number; seconds: number; exhaustive: boolean };
+      assert.equal(report.verdict, 'violation');
+      assert.equal(report.exhaustive, false);
+      assert.ok(report.counterexample.schedule.length > 0);
+      assert.equal(report.counterexample.replays, true);
+      const y = io();
+      const runCode = await runCommand([saved, '--json'], y.io);
+      const run = JSON.parse(y.out.join('')) as { verdict: string; violations: Array<{ id: string }> };
+      assert.equal(runCode, 0, y.out.join('') + y.err.join(''));
+      assert.equal(run.verdict, 'pass');
+      assert.ok(run.violations.some((v) => v.id === report.counterexample.violation.id));
+      assert.equal(replayCounterexample(fs.readFileSync(saved, 'utf8'), cx).replays, true);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test(`${c.file}: the fix finds nothing, exhaustively, and POR agrees with the unreduced search`, () => {
+    const text = read(c.file);
+    const withPor = explore(prepareExploration(text, { bug: 'none' }).options);
+    assert.equal(withPor.verdict, 'nothing-found');
+    assert.equal(withPor.exhaustive, true);
+    assert.ok(withPor.completedPaths > 0);
+    const noPor = explore(prepareExploration(text, { bug: 'none', por: false }).options);
+    assert.equal(noPor.verdict, 'nothing-found');
+    assert.ok(withPor.statesExplored <= noPor.statesExplored);
+    // soundness check: every violation id reachable without POR is reachable with it
+    const all = (por: boolean): string[] => [...new Set(explore(prepareExploration(text, { all: true, por }).options).counterexamples.map((x) => x.violation.id))].sort();
+    assert.deepEqual(all(true), all(false));
+  });
+}
+
+test('the bundled open-schedule scenarios are valid for check and pass run (sequential order)', async () => {
+  const files = CASES.map((c) => path.join(dir, c.file));
+  const x = io();
+  assert.equal(await checkCommand(files, x.io), 0, x.out.join('') + x.err.join(''));
+  const y = io();
+  assert.equal(await runCommand(files, y.io), 0, y.out.join('') + y.err.join(''));
+});
+
+test('bounds: the gup race needs one preemption; with none the search is not exhaustive', () => {
+  const r = explore(prepareExploration(read('gup-race-open.kvmmmu.yaml'), { maxPreemptions: 0 }).options);
+  assert.equal(r.verdict, 'nothing-found');
+  assert.equal(r.exhaustive, false);
+  assert.ok(r.cutByPreemptions > 0);
+  const d = explore(prepareExploration(read('gup-race-open.kvmmmu.yaml'), { bug: 'none', maxDepth: 3 }).options);
+  assert.equal(d.exhaustive, false);
+  assert.ok(d.cutByDepth > 0);
+  assert.ok(d.maxDepthReached <= 3);
+});
+
+test('--all collects several counterexamples; cancellation stops the search', () => {
+  const r = explore(prepareExploration(read('notifier-invalid-roots-open.kvmmmu.yaml'), { all: true }).options);
+  assert.ok(r.counterexamples.length > 1);
+  assert.equal(r.counterexample, r.counterexamples[0]);
+  let polls = 0;
+  const c = explore({ ...prepareExploration(read('notifier-invalid-roots-open.kvmmmu.yaml'), { bug: 'none' }).options, isCancelled: () => ++polls > 2 });
+  assert.equal(c.stoppedBecause, 'cancelled');
+  assert.equal(c.exhaustive, false);
+});
+
+test('failed expectations are counterexamples too', () => {
+  const text = read('gup-race-open.kvmmmu.yaml').replace('schedule:', 'expect:\n  at:\n    - after: end\n      assert: { "gfn[0x10].mapped": false }\nschedule:');
+  const prepared = prepareExploration(text, { bug: 'none' });
+  const r = explore(prepared.options);
+  assert.equal(r.verdict, 'violation');
+  assert.equal(r.counterexample!.kind, 'expectation');
+  const saved = counterexampleScenario(text, prepared, r.counterexample!);
+  assert.equal(replayCounterexample(saved, r.counterexample!).replays, true);
+});
+
+test('the CLI: exit 0 when nothing is found, 2 on bad input', async () => {
+  const x = io();
+  assert.equal(await exploreCommand([path.join(dir, 'gup-race-open.kvmmmu.yaml'), '--bug', 'none', '--json'], x.io), 0);
+  const rep = JSON.parse(x.out.join('')) as Record<string, unknown>;
+  for (const k of ['verdict', 'statesExplored', 'distinctStates', 'seconds', 'exhaustive', 'counterexample']) assert.ok(k in rep, k);
+  assert.equal(rep.verdict, 'nothing-found');
+  assert.equal(rep.exhaustive, true);
+  assert.equal(rep.counterexample, null);
+  assert.equal(await exploreCommand(['/nonexistent.kvmmmu.yaml'], io().io), 2);
+  assert.equal(await exploreCommand([path.join(dir, 'gup-race-open.kvmmmu.yaml'), '--max-depth', 'x'], io().io), 2);
+  assert.equal(await exploreCommand([path.join(dir, 'gup-race-open.kvmmmu.yaml'), '--bug', 'nope'], io().io), 2);
+  assert.equal(await exploreCommand([], io().io), 2);
+  const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-explore-'));
+  try {
+    fs.writeFileSync(path.join(bad, 'b.kvmmmu.yaml'), 'scenario: b\nvm: { era: "9.9" }\n');
+    assert.equal(await exploreCommand([path.join(bad, 'b.kvmmmu.yaml')], io().io), 2);
+  } finally {
+    fs.rmSync(bad, { recursive: true, force: true });
+  }
+});
+
+test('the worker entry posts progress and one result', () => {
+  const msgs: WorkerMessage[] = [];
+  runRequest({ text: read('gup-race-open.kvmmmu.yaml'), options: {}, cancel: new SharedArrayBuffer(4) }, (m) => msgs.push(m));
+  assert.ok(msgs.some((m) => m.type === 'progress'));
+  const done = msgs.find((m) => m.type === 'done');
+  assert.ok(done && done.type === 'done' && done.result.verdict === 'violation' && done.counterexampleText && done.replays === true);
+  const err: WorkerMessage[] = [];
+  runRequest({ text: 'nope: 1', options: {}, cancel: new SharedArrayBuffer(4) }, (m) => err.push(m));
+  assert.ok(err[0]?.type === 'error' && err[0].invalidInput);
+});
+
+test('footprints: thread-local steps commute with everything, writers conflict with readers', () => {
+  const rec = (events: StepRecord['events']): StepRecord => ({ index: 0, thread: 't', opIndex: 0, op: { op: 'exit_guest' }, stoppedAt: 'x', events, stack: [], violations: [] });
+  const local = footprintOf(rec([]));
+  const eff = (effect: StepRecord['events'][number] & { kind: 'effect' }): StepRecord['events'][number] => effect;
+  const writer = footprintOf(rec([eff({ kind: 'effect', thread: 't', depth: 0, effect: { kind: 'spte-write', sp: 1, index: 2, old: '0', new: '1' } })]));
+  const reader = footprintOf(rec([{ kind: 'call', thread: 't', depth: 0, frame: { fn: 'f', file: 'x.c' } }]));
+  const stat = footprintOf(rec([eff({ kind: 'effect', thread: 't', depth: 0, effect: { kind: 'stat', stat: 's', old: 0, new: 1 } })]));
+  assert.ok(independent(local, writer));
+  assert.ok(independent(reader, reader));
+  assert.ok(!independent(reader, writer));
+  assert.ok(!independent(writer, writer));
+  assert.ok(independent(stat, reader));
+});
+
+test('choicesToSlices merges runs of one thread and leaves engine helper threads to the runner', () => {
+  assert.deepEqual(choicesToSlices(['a', 'a', 'tdp_mmu_zap_wq', 'b', 'a', 'a'], ['a', 'b']), [
+    { thread: 'a', until: { steps: 2 } }, { thread: 'b', until: { steps: 1 } }, { thread: 'a', until: { steps: 2 } },
+  ]);
+});
