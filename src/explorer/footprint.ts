@@ -13,8 +13,8 @@
  *   - disjoint write sets, and
  *   - a step that reads shared state only commutes with steps that write nothing shared.
  * With the read approximation above this means: a thread-local step commutes with everything; two steps
- * that ran kernel code commute only if at most... neither of them wrote shared state (pure readers), or
- * one of them is pure bookkeeping. This is deliberately sound rather than aggressive; state hashing does
+ * that ran kernel code commute only when neither wrote shared state (pure readers, or pure bookkeeping).
+ * This is deliberately conservative rather than aggressive; state hashing does
  * most of the merging. The explorer's tests check POR against the unreduced search on every bundled
  * open-schedule scenario.
  */
