@@ -4,7 +4,8 @@
  *  - tdpFaultsPerSec / shadowFaultsPerSec: 1,000,000 distinct 4 KiB gfns faulted in by one vCPU on the
  *    TDP MMU (6.19) and on the shadow MMU with direct roots (6.19, tdp_mmu=0), tracing in counting
  *    mode, auditor off, no history (what a throughput run would use).
- *  - heapBytesPerMappedPage: heap growth (after GC) of the larger of the two runs, divided by the
+ *  - heapBytesPerMappedPage: heap growth (after GC; V8 heap plus ArrayBuffer backing stores, where
+ *    the SPTE pages, rmaps and host arrays live) of the larger of the two runs, divided by the
  *    number of mapped pages. The scenario's op list is allocated before the baseline is taken.
  *  - zapAll: the write-locked mmu_lock section of the slow zap-all (3.10 kvm_mmu_zap_all) against
  *    the fast zap (3.11 kvm_mmu_invalidate_zap_all_pages) for 1K..1M shadow pages.
@@ -43,7 +44,8 @@ function faultRun(era: EraId, mmu: MmuKind, gc: () => void): { perSec: number; b
   const ops: Op[] = new Array(N_FAULTS);
   for (let i = 0; i < N_FAULTS; i++) ops[i] = { op: 'page_fault', gfn: BASE + i, write: true };
   gc();
-  const before = process.memoryUsage().heapUsed;
+  const mem = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const before = mem();
   const e = createEngine({
     config: { era, mmu, vcpus: 1, memslots: [{ id: 0, baseGfn: BASE, npages: N_FAULTS, hva: HVA }], maxMmuPages: 1 << 20 },
     threads: [{ id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops }],
@@ -53,7 +55,7 @@ function faultRun(era: EraId, mmu: MmuKind, gc: () => void): { perSec: number; b
   while (!e.isDone()) e.step('vcpu0');
   const ms = performance.now() - t0;
   gc();
-  const after = process.memoryUsage().heapUsed;
+  const after = mem();
   const mapped = e.kvm.s.host.mapped;
   if (mapped !== N_FAULTS) throw new Error(`expected ${N_FAULTS} mapped pages, got ${mapped}`);
   return { perSec: Math.round(N_FAULTS / (ms / 1000)), bytesPerPage: Math.round((after - before) / mapped) };

@@ -86,7 +86,7 @@ export class EngineImpl implements EngineInternals {
     this.threads = [];
     this.byId.clear();
     const specs = [...this.options.threads];
-    if (p.tdpRootModel === '5.18' && this.config.mmu !== 'shadow' && !specs.some((s) => s.id === 'tdp_mmu_zap_wq')) {
+    if (p.tdpRootModel === '5.18' && this.kvm.tdpOn && !specs.some((s) => s.id === 'tdp_mmu_zap_wq')) {
       specs.push({ id: 'tdp_mmu_zap_wq', kind: 'worker', ops: [] });
     }
     for (const spec of specs) {
@@ -208,7 +208,7 @@ export class EngineImpl implements EngineInternals {
     this.hash = h;
     if (this.keepHistory) this.hashes.push(h);
     const rec: StepRecord = this.keepHistory
-      ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.map((f) => ({ ...f })), violations }
+      ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.filter((f) => f.fn !== '').map((f) => ({ ...f })), violations }
       : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
     kvm.cur = null;
     if (this.keepHistory && this.pos - this.lastSnap >= (this.options.snapshotEvery ?? 64) && this.quiescent()) {
@@ -283,13 +283,13 @@ export class EngineImpl implements EngineInternals {
   view(): StateView {
     return buildView(this.kvm, this.pos, this.threads.map((t) => ({
       id: t.spec.id, kind: t.spec.kind as ThreadKind, opIndex: t.opIndex, done: this.threadDone(t),
-      stack: t.ctx.stack.map((f: Frame) => ({ ...f })),
+      stack: t.ctx.stack.filter((f: Frame) => f.fn !== '').map((f: Frame) => ({ ...f })),
       blockedOn: t.gen && t.pending && !this.canRun(t) ? (t.pending.acquire ? `mmu_lock (${t.pending.acquire})` : t.pending.point) : undefined,
     })));
   }
 
   stateHash(): string {
-    const threads = this.threads.map((t) => `${t.spec.id}:${t.opIndex}:${t.pending ? t.pending.point : '-'}:${t.ctx.stack.map((f) => f.fn + '@' + (f.point ?? '')).join('>')}`);
+    const threads = this.threads.map((t) => `${t.spec.id}:${t.opIndex}:${t.pending ? t.pending.point : '-'}:${t.ctx.stack.filter((f) => f.fn !== '').map((f) => f.fn + '@' + (f.point ?? '')).join('>')}`);
     let h = fnv(2166136261, canonicalState(this.kvm));
     h = fnv(h, threads.join(';'));
     let h2 = fnv(0x811c9dc5 ^ 0x5bd1e995, canonicalState(this.kvm) + threads.join(';'));

@@ -241,6 +241,9 @@ export const KERNEL_SYMBOLS: KernelSymbol[] = [
   s('mmu_unsync', 'stat', { 'arch/x86/include/asm/kvm_host.h': ['2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('remote_tlb_flush', 'stat', { 'arch/x86/include/asm/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('pf_fixed', 'stat', { 'arch/x86/include/asm/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
+  s('mmu_alloc_roots', 'function', { 'arch/x86/kvm/mmu.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11'] }),
+  s('zap_gfn_range', 'function', { 'arch/x86/kvm/mmu/tdp_mmu.c': ['5.15', '5.17'] }),
+  s('kvm_mmu_finish_page_fault', 'function', { 'arch/x86/kvm/mmu/mmu.c': ['6.19'] }),
 ];
 
 const BY_NAME = new Map<string, KernelSymbol>(KERNEL_SYMBOLS.map((k) => [k.name, k]));

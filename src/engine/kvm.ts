@@ -6,7 +6,10 @@
 import type { BugId, Effect, Frame, LockMode, MemslotConfig, Op, RequestName, ThreadId, TraceEvent, VmConfig, Violation } from './api';
 import type { EraProfile } from './profiles';
 import { eraNum } from './profiles';
-import { symbolFile } from './kernel-names';
+import { kernelSymbol, symbolExists, symbolFile } from './kernel-names';
+
+/** Placeholder frame for functions that do not exist in the era (never reported). */
+export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
@@ -57,8 +60,11 @@ export class Kvm {
     this.bug = cfg.bug;
     this.tr = opts.trace;
     this.auditEvents = opts.auditEvents;
+    this.tdpOn = p.tdpMmu && (cfg.mmu === 'tdp' || cfg.mmu === 'nested');
     this.s = this.initialState(cfg);
   }
+  /** The VM runs the TDP MMU (tdp_mmu=1 and a TDP or nested configuration). */
+  readonly tdpOn: boolean;
 
   private initialState(cfg: VmConfig): VmState {
     const total = cfg.memslots.reduce((a, m) => a + m.npages, 0);
@@ -136,7 +142,19 @@ export class Kvm {
     }
     const fn = this.p.names[key] ?? key;
     let file = this.files.get(fn);
-    if (file === undefined) { file = symbolFile(fn, this.p.id); this.files.set(fn, file); }
+    if (file === undefined) {
+      // a bug variant may run code from another era: show its frames with that era's file
+      file = symbolExists(fn, this.p.id) || !kernelSymbol(fn) ? symbolFile(fn, this.p.id)
+        : this.bug === 'slow-zap-all' && fn === 'kvm_mmu_zap_all' ? symbolFile(fn, '3.10') : '';
+      this.files.set(fn, file);
+    }
+    if (file === '') {
+      // the function does not exist in this era (its work was inline there): keep the stack
+      // balanced with a hidden frame that is never reported
+      if (!this.tr) this.frameCache.set(key, HIDDEN);
+      t.stack.push(HIDDEN);
+      return;
+    }
     if (!this.tr) {
       // counting mode: frames are shared per function (no per-call allocation)
       const f: Frame = { fn, file };
@@ -154,13 +172,20 @@ export class Kvm {
 
   leave(t: ThreadCtx): void {
     const f = t.stack.pop();
+    if (f === HIDDEN) return;
     if (this.tr && f) this.events.push({ kind: 'return', thread: t.id, depth: t.stack.length, frame: f });
   }
 
   point(t: ThreadCtx, point: string): void {
-    const f = t.stack[t.stack.length - 1];
+    const f = this.top(t);
     if (f) f.point = point;
     if (this.tr && f) this.events.push({ kind: 'point', thread: t.id, depth: t.stack.length - 1, frame: { ...f } });
+  }
+
+  /** Innermost reported frame. */
+  top(t: ThreadCtx): Frame | undefined {
+    for (let i = t.stack.length - 1; i >= 0; i--) if (t.stack[i] !== HIDDEN) return t.stack[i];
+    return undefined;
   }
 
   fx(e: Effect): void {
@@ -176,7 +201,8 @@ export class Kvm {
     if (!this.applies) this.applies = invariantsFor(this.p.id);
     if (!this.applies.has(id)) return;
     const t = this.cur;
-    const f = t && t.stack.length ? { ...t.stack[t.stack.length - 1] } : undefined;
+    const tf = t ? this.top(t) : undefined;
+    const f = tf ? { ...tf } : undefined;
     this.violations.push({ id, message, step: this.step, thread: t ? t.id : '-', frame: f, objects });
   }
 
@@ -211,7 +237,7 @@ export class Kvm {
   /** Acquire mmu_lock: a preemption point; the thread is not runnable until the lock is free. */
   *lock(t: ThreadCtx, want: 'read' | 'write'): Gen {
     const mode = this.lockMode(want);
-    const f = t.stack[t.stack.length - 1];
+    const f = this.top(t);
     const fn = f ? f.fn : 'lock';
     let p = this.lockPts.get(fn);
     if (!p || p.acquire !== mode) { p = { point: fn + ':mmu_lock', acquire: mode }; this.lockPts.set(fn, p); }
@@ -232,9 +258,9 @@ export class Kvm {
   /** cond_resched_lock / cond_resched_rwlock_write: drop the lock, let others run, retake it. */
   *condResched(t: ThreadCtx, point: string): Gen {
     const mode = t.held!;
-    this.point(t, point);
+    this.point(t, 'before yield');
     this.unlock(t);
-    yield { point: t.stack[t.stack.length - 1].fn + ':' + point, acquire: mode };
+    yield { point: (this.top(t)?.fn ?? '?') + ':' + point, acquire: mode };
   }
 
   /** Checks made whenever mmu_lock is dropped (RT-3 window, TL-1 pending flush). */
@@ -646,7 +672,14 @@ export class Kvm {
     return sp.invalid || sp.gen !== this.s.gen;
   }
 
-  hashBucket(gfn: number): number { return gfn % this.s.hashBuckets; }
+  /** kvm_page_table_hashfn: a multiplicative (golden-ratio) hash of the gfn, like hash_64(). */
+  hashBucket(gfn: number): number {
+    const n = this.s.hashBuckets;
+    if (n <= 1) return 0;
+    const h = Math.imul(((gfn % 4294967296) ^ Math.floor(gfn / 4294967296)) >>> 0, 0x61c88647) >>> 0;
+    const bits = Math.log2(n);
+    return Number.isInteger(bits) ? h >>> (32 - bits) : h % n;
+  }
 
   activeAddHead(sp: Sp): void {
     const s = this.s;
@@ -1292,9 +1325,9 @@ export class Kvm {
     if (this.auditEvents && (root.invalid || this.isObsolete(root))) this.violate('RT-1', `vcpu${v.id} loads invalid/obsolete root sp#${root.id}`, [`sp#${root.id}`, `vcpu${v.id}`]);
     this.setRoot(v, l2 ? 'l2' : 'current', root.id);
     if (kind === 'shadow') v.rootPgd = v.cr3;
+    if (kind === 'shadow') this.syncRoots(t, v);
     this.unlock(t);
     this.leave(t);
-    if (kind === 'shadow') this.syncRoots(t, v);
     this.point(t, 'kvm_x86_flush_tlb_current');
     this.tlbFlush(v, 'current');
     this.leave(t);
@@ -1382,7 +1415,7 @@ export class Kvm {
     }
     this.stat('pf_fixed');
     this.unlock(t);
-    if (!this.p.pinsPages) { this.enter(t, 'kvm_release_pfn_clean'); this.refAdjust(pfn, -1); this.leave(t); }
+    if (!this.p.pinsPages) { this.enter(t, 'release_pfn'); this.refAdjust(pfn, -1); this.leave(t); }
     if (inner) this.leave(t); this.leave(t);
     yield this.pt2(fname, 'after unlock');
     return 'ok';
@@ -1496,7 +1529,11 @@ export class Kvm {
     this.enter(t, 'vcpu_enter_guest', { vcpu: v.id });
     if (this.clearRequest(v, 'KVM_REQ_MMU_RELOAD')) yield* this.mmuUnload(t, v);
     if (this.clearRequest(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) yield* this.freeObsoleteRoots(t, v);
-    if (this.clearRequest(v, 'KVM_REQ_MMU_SYNC')) this.syncRoots(t, v);
+    if (this.clearRequest(v, 'KVM_REQ_MMU_SYNC') && this.s.sps.get(v.root)?.unsyncChildren) {
+      yield* this.lock(t, 'write');
+      this.syncRoots(t, v);
+      this.unlock(t);
+    }
     if (this.clearRequest(v, 'KVM_REQ_TLB_FLUSH')) this.tlbFlush(v, 'all');
     if (this.clearRequest(v, 'KVM_REQ_TLB_FLUSH_GUEST')) this.tlbFlush(v, 'guest');
     if (this.clearRequest(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) this.tlbFlush(v, 'current');
@@ -1735,7 +1772,7 @@ export class Kvm {
     for (const sp of tracked) {
       if (sp.life !== LIFE_LIVE || sp.invalid) continue;
       if (this.v >= 3 && ++sp.writeFlooding >= 3) { this.zapPage(t, sp, list); this.stat('mmu_flooded'); continue; }
-      if (this.zapPte(t, sp, index) !== null || true) flush = true;
+      if (isPresent(this.getSpte(sp, index))) { this.zapPte(t, sp, index); flush = true; }
     }
     if (flush && !list.length) this.kvmFlushRemoteTlbs(t);
     this.commitZap(t, list);
@@ -1784,7 +1821,7 @@ export class Kvm {
     this.vmField('mmu_valid_gen', old, this.s.gen);
     this.s.lockOps++;
     this.s.rt3Window = 'mmu_valid_gen changed';
-    if (this.p.tdpMmu) this.tdpInvalidateRoots(t);
+    if (this.tdpOn) this.tdpInvalidateRoots(t);
     if (this.bug === 'yield-before-free-request') yield* this.condResched(t, 'yield before request');
     this.point(t, 'calls ' + this.N('make_all_cpus_request'));
     if (this.p.reloadRequest === 'KVM_REQ_MMU_RELOAD') { this.enter(t, 'kvm_reload_remote_mmus'); this.makeAllCpusRequest(t, 'KVM_REQ_MMU_RELOAD'); this.leave(t); }
@@ -1792,7 +1829,7 @@ export class Kvm {
     this.s.rt3Window = null;
     yield* this.zapObsoletePages(t);
     this.unlock(t);
-    if (this.p.tdpMmu) yield* this.tdpZapInvalidatedRoots(t);
+    if (this.tdpOn) yield* this.tdpZapInvalidatedRoots(t);
     this.leave(t);
   }
 
@@ -1839,7 +1876,7 @@ export class Kvm {
       if (n && this.p.tdpRootModel === '5.15') this.kvmFlushRemoteTlbs(t);
       this.leave(t);
       yield* this.tdpPutRoot(t, r, this.p.tdpRootModel === '6.19' ? 'tdp_mmu' : 'zap_invalidated_roots');
-      yield* this.condResched(t, 'yield between roots');
+      if (this.s.tdpRoots.some((x) => this.s.sps.get(x)?.scheduledToZap)) yield* this.condResched(t, 'yield between roots');
     }
     this.unlock(t);
     this.leave(t);
@@ -1914,7 +1951,7 @@ export class Kvm {
       break;
     }
     this.commitZap(t, list);
-    if (this.p.tdpMmu) {
+    if (this.tdpOn) {
       this.enter(t, 'kvm_tdp_mmu_zap_all');
       let n = 0;
       for (const id of this.s.tdpRoots) { const r = this.s.sps.get(id); if (r) n += this.tdpZapLeafs(r, 0, 2 ** 36); }
@@ -2022,7 +2059,7 @@ export class Kvm {
     this.enter(t, 'kvm_arch_flush_shadow_all');
     yield* this.zapAll(t);
     this.leave(t);
-    if (this.p.tdpMmu) {
+    if (this.tdpOn) {
       yield* this.lock(t, 'write');
       for (const id of [...this.s.tdpRoots]) {
         const r = this.s.sps.get(id);
@@ -2095,7 +2132,7 @@ export class Kvm {
         }
       }
     }
-    if (this.p.tdpMmu) {
+    if (this.tdpOn) {
       const skipInvalid = this.bug === 'notifier-skips-invalid-roots' || (fromZapRange && this.v >= 6.19);
       this.enter(t, fromZapRange ? 'tdp_zap_range' : 'kvm_tdp_mmu_unmap_gfn_range');
       for (const id of this.s.tdpRoots) {
@@ -2248,7 +2285,7 @@ export class Kvm {
     if (this.v >= 5.15) this.enter(t, 'kvm_handle_hva_range');
     for (const [, lo, hi] of ranges) {
       this.enter(t, test ? 'test_age' : 'age', { start: hex(lo), end: hex(hi) });
-      if (this.p.tdpMmu) {
+      if (this.tdpOn) {
         this.enter(t, this.v >= 6.19 ? 'kvm_tdp_mmu_age_gfn_range' : test ? 'kvm_tdp_mmu_test_age_gfn' : 'kvm_tdp_mmu_age_gfn_range');
         for (const id of this.s.tdpRoots) {
           const r = this.s.sps.get(id);
@@ -2262,7 +2299,7 @@ export class Kvm {
         this.leave(t);
       }
       const consultShadow = !(fastOnly && this.bug === 'fast-aging-skips-shadow') && !(test && young)
-        && (!this.p.tdpMmu || this.s.indirectShadowPages > 0 || this.cfg.mmu !== 'tdp');
+        && (!this.tdpOn || this.s.indirectShadowPages > 0 || this.cfg.mmu !== 'tdp');
       if (consultShadow) young = this.ageRmaps(t, lo, hi, test, fastOnly, lockless) || young;
       else if (fastOnly && this.bug === 'fast-aging-skips-shadow') this.note('fast-only aging: shadow MMU not consulted');
       this.leave(t);
