@@ -25,6 +25,13 @@ suite('explorer', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     for (const uri of written) {
       try { await vscode.workspace.fs.delete(uri); } catch { /* already gone */ }
+      // remove .kvm-mmu-lab/counterexamples and .kvm-mmu-lab when the test left them empty
+      const dir = vscode.Uri.joinPath(uri, '..');
+      for (const d of [dir, vscode.Uri.joinPath(dir, '..')]) {
+        try {
+          if ((await vscode.workspace.fs.readDirectory(d)).length === 0) await vscode.workspace.fs.delete(d);
+        } catch { /* not empty or gone */ }
+      }
     }
   });
 
