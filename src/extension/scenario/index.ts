@@ -132,7 +132,10 @@ class ScenarioServiceImpl implements ScenarioService, vscode.Disposable {
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateDecorations()),
     );
-    // discovery is lazy (resolveHandler / first run) so activation stays cheap in large kernel workspaces
+    // discovery runs after activation (and on resolveHandler / first run) so activation stays cheap in
+    // large kernel workspaces
+    const timer = setTimeout(() => void this.discover(), 1500);
+    this.disposables.push({ dispose: () => clearTimeout(timer) });
   }
 
   dispose(): void {
