@@ -23,13 +23,14 @@ import {
   ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { BugId, EraId, Frame, Op, StateView, ThreadId, Violation } from '../engine/api';
+import type { BugId, Effect, EraId, Frame, Op, StateView, ThreadId, Violation } from '../engine/api';
 import { isLoadError, type DebugDeps, type LoadedScenario, type SourceLocation } from './deps';
 import { cursorStepper } from './schedule-cursor';
 import { ENTRY, Timeline, comparePos, type Position, type Stop } from './timeline';
 import {
   VariableStore,
   argumentVariables,
+  effectTouches,
   memslotVariables,
   shadowPageVariables,
   threadVariables,
@@ -90,6 +91,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private threads: ThreadId[] = [];
   private readonly sourceBps = new Map<string, SourceBp[]>();
   private fnBps: Array<{ id: number; name: string }> = [];
+  private dataBps: Array<{ id: number; dataId: string }> = [];
   private breakOnViolation = true;
   private nextBpId = 1;
   private readonly store = new VariableStore();
@@ -115,6 +117,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       ...response.body,
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
+      supportsDataBreakpoints: true,
       supportsStepBack: true,
       supportsExceptionInfoRequest: true,
       supportsTerminateRequest: true,
@@ -282,8 +285,37 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const target = args.variablesReference !== undefined ? this.store.dataTarget(args.variablesReference, args.name) : undefined;
+    response.body = target
+      ? { dataId: target.dataId, description: target.description, accessTypes: ['write'], canPersist: true }
+      : { dataId: null, description: `${args.name} cannot be watched (watch a VM field, a vCPU, a shadow page, an rmap head, mmu_lock or a stat)` };
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.dataBps = args.breakpoints.map((b) => ({ id: this.nextBpId++, dataId: b.dataId }));
+    response.body = {
+      breakpoints: this.dataBps.map((b) => {
+        const bp = new Breakpoint(true) as DebugProtocol.Breakpoint;
+        bp.id = b.id;
+        return bp;
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  /** Data breakpoints at an effect stop: the watched objects the effect changes. */
+  private dataHits(st: Stop): { ids: number[]; reason: string; text: string } | undefined {
+    const ev = this.timeline!.records[st.step]?.events[st.event];
+    if (!ev || ev.kind !== 'effect') return undefined;
+    const ids = this.dataBps.filter((b) => effectTouches(ev.effect, b.dataId)).map((b) => b.id);
+    return ids.length ? { ids, reason: 'data breakpoint', text: describeEffect(ev.effect) } : undefined;
+  }
+
   /** Breakpoints hit at a stop: their ids and the stop reason. */
   private hits(st: Stop): { ids: number[]; reason: string; text?: string } | undefined {
+    if (st.kind === 'effect') return this.dataHits(st);
     const ids: number[] = [];
     let reason = 'breakpoint';
     let text: string | undefined;
@@ -362,7 +394,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
-    const st = tl.findPrev(this.pos, (x) => (hit = this.hits(x)) !== undefined);
+    const st = tl.findPrev(this.pos, (x) => (hit = this.hits(x)) !== undefined, this.dataBps.length > 0);
     if (st && hit) this.stopHere(st, hit.reason, hit.text, hit.ids);
     else this.stopHere(tl.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario (reverse continue)');
   }
@@ -411,7 +443,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
-    const st = tl.findNext(this.pos, (x) => (hit = this.hits(x)) !== undefined);
+    const st = tl.findNext(this.pos, (x) => (hit = this.hits(x)) !== undefined, this.dataBps.length > 0);
     if (st && hit) {
       this.stopHere(st, hit.reason, hit.text, hit.ids);
       return;
@@ -790,6 +822,45 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   }
 }
 
+/** One effect as a kernel developer would say it, e.g. "sp#3 spte[5] 0x0 -> 0x1234067". */
+export function describeEffect(e: Effect): string {
+  switch (e.kind) {
+    case 'spte-write':
+      return `sp#${e.sp} spte[${e.index}] ${e.old} -> ${e.new}`;
+    case 'sp-field':
+      return `sp#${e.sp} ${e.field} ${JSON.stringify(e.old)} -> ${JSON.stringify(e.new)}`;
+    case 'sp-state':
+      return `sp#${e.sp} ${e.from} -> ${e.to}`;
+    case 'sp-alloc':
+      return `sp#${e.sp} allocated for gfn ${formatScalar('gfn', e.gfn)} (role ${e.role})`;
+    case 'root-ref':
+      return `sp#${e.sp} ${e.field} ${e.old} -> ${e.new}${e.holder ? ` (${e.holder})` : ''}`;
+    case 'parent-pte-add':
+    case 'parent-pte-remove':
+      return `sp#${e.sp} parent ${e.kind === 'parent-pte-add' ? '+' : '-'}${e.sptep}`;
+    case 'vcpu-root':
+      return `vcpu${e.vcpu} ${e.slot} root ${e.old ?? 'NULL'} -> ${e.new ?? 'NULL'}`;
+    case 'request-set':
+    case 'request-clear':
+      return `vcpu${e.vcpu} ${e.kind === 'request-set' ? 'gets' : 'clears'} ${e.request}`;
+    case 'tlb-fill':
+      return `vcpu${e.vcpu} TLB fill gfn ${formatScalar('gfn', e.gfn)} -> pfn ${formatScalar('pfn', e.pfn)}`;
+    case 'tlb-flush':
+      return `TLB flush (${e.vcpu === 'all' ? 'all vCPUs' : `vcpu${e.vcpu}`}, ${e.scope}, ${e.entries} entries)`;
+    case 'lock':
+      return `${e.thread} ${e.action}s ${e.lock} (${e.mode})`;
+    case 'vm-field':
+      return `kvm->arch.${e.field} ${JSON.stringify(e.old)} -> ${JSON.stringify(e.new)}`;
+    case 'stat':
+      return `stat ${e.stat} ${e.old} -> ${e.new}`;
+    case 'rmap-add':
+    case 'rmap-remove':
+      return `rmap L${e.level} gfn ${formatScalar('gfn', e.gfn)} ${e.kind === 'rmap-add' ? '+' : '-'}${e.sptep} (${e.count})`;
+    default:
+      return e.kind;
+  }
+}
+
 function describeOp(op: Op): string {
   const { op: name, ...rest } = op as Op & Record<string, unknown>;
   const parts = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : formatScalar(k, v)}`);
@@ -806,6 +877,8 @@ function describeStop(st: Stop): string {
       return `${st.thread}: ${st.frame?.fn} returned`;
     case 'point':
       return `${st.thread} at ${st.frame?.fn}${st.frame?.point ? ` (${st.frame.point})` : ''}`;
+    case 'effect':
+      return `${st.thread} changed the simulated state`;
     case 'end':
       return `${st.thread} paused at the end of step ${st.step}`;
   }

@@ -13,7 +13,8 @@ export interface Position {
   event: number;
 }
 
-export type StopKind = 'entry' | 'call' | 'point' | 'return' | 'end';
+/** 'effect' stops exist only for data breakpoints: stepping and other breakpoints never land on them. */
+export type StopKind = 'entry' | 'call' | 'point' | 'return' | 'effect' | 'end';
 
 export interface Stop extends Position {
   kind: StopKind;
@@ -34,7 +35,7 @@ export function comparePos(a: Position, b: Position): number {
 
 export class Timeline {
   readonly records: StepRecord[] = [];
-  private readonly stopCache = new Map<number, Stop[]>();
+  private readonly stopCache = new Map<number, { all: Stop[]; motion: Stop[] }>();
   /** Set once the schedule has no more work: the number of steps in the whole run. */
   endStep: number | undefined;
 
@@ -93,11 +94,15 @@ export class Timeline {
     return [];
   }
 
-  stopsOf(s: number): Stop[] {
-    const cached = this.stopCache.get(s);
-    if (cached) return cached;
+  /** The stops of step `s`; with `withEffects`, also one stop after each state effect (for data breakpoints). */
+  stopsOf(s: number, withEffects = false): Stop[] {
+    const cached = this.stopCache.get(s) ?? this.computeStops(s);
+    return withEffects ? cached.all : cached.motion;
+  }
+
+  private computeStops(s: number): { all: Stop[]; motion: Stop[] } {
     const rec = this.records[s];
-    if (!rec) return [];
+    if (!rec) return { all: [], motion: [] };
     const stops: Stop[] = [];
     let stack = this.stackBefore(s, rec.thread);
     const snap = (kind: StopKind, event: number, frame?: Frame): void => {
@@ -121,12 +126,15 @@ export class Timeline {
         const at = lastIndexOfFn(stack, ev.frame.fn);
         stack = stack.slice(0, at >= 0 ? at : Math.max(0, stack.length - 1));
         snap('return', i, ev.frame);
+      } else if (ev.kind === 'effect') {
+        snap('effect', i, stack[stack.length - 1]);
       }
     });
     stack = rec.stack.map((f) => ({ ...f }));
     snap('end', rec.events.length, stack[stack.length - 1]);
-    this.stopCache.set(s, stops);
-    return stops;
+    const entry = { all: stops, motion: stops.filter((x) => x.kind !== 'effect') };
+    this.stopCache.set(s, entry);
+    return entry;
   }
 
   entryStop(thread: ThreadId): Stop {
@@ -136,13 +144,13 @@ export class Timeline {
   stopAt(pos: Position, entryThread: ThreadId): Stop | undefined {
     if (pos.step < 0) return this.entryStop(entryThread);
     if (!this.ensure(pos.step)) return undefined;
-    return this.stopsOf(pos.step).find((st) => st.event === pos.event);
+    return this.stopsOf(pos.step, true).find((st) => st.event === pos.event);
   }
 
   /** The first stop after `pos` that satisfies `pred`, running the schedule forward as needed. */
-  findNext(pos: Position, pred: (st: Stop) => boolean): Stop | undefined {
+  findNext(pos: Position, pred: (st: Stop) => boolean, withEffects = false): Stop | undefined {
     for (let s = Math.max(0, pos.step); this.ensure(s); s++) {
-      for (const st of this.stopsOf(s)) {
+      for (const st of this.stopsOf(s, withEffects)) {
         if (comparePos(st, pos) > 0 && pred(st)) return st;
       }
     }
@@ -150,9 +158,9 @@ export class Timeline {
   }
 
   /** The last stop before `pos` that satisfies `pred` (never runs the schedule). */
-  findPrev(pos: Position, pred: (st: Stop) => boolean): Stop | undefined {
+  findPrev(pos: Position, pred: (st: Stop) => boolean, withEffects = false): Stop | undefined {
     for (let s = Math.min(pos.step, this.records.length - 1); s >= 0; s--) {
-      const stops = this.stopsOf(s);
+      const stops = this.stopsOf(s, withEffects);
       for (let i = stops.length - 1; i >= 0; i--) {
         const st = stops[i]!;
         if (comparePos(st, pos) < 0 && pred(st)) return st;

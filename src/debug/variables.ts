@@ -4,19 +4,30 @@
  * (shadow pages, SPTEs, rmaps, TLB entries) are split into ranges of CHUNK children.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { Frame, RmapHeadView, ShadowPageView, SpteView, StateView, VcpuView, Violation } from '../engine/api';
+import type { Effect, Frame, RmapHeadView, ShadowPageView, SpteView, StateView, VcpuView, Violation } from '../engine/api';
 import { decodeRoleWord, formatScalar, hex, roleSummary, shadowPageSummary, spteSummary } from './format';
 
 export const CHUNK = 100;
 
 type Producer = () => DebugProtocol.Variable[];
 
+/** What a data breakpoint watches: an object of the simulated state, matched against trace effects. */
+export interface DataTarget {
+  /** "vm:<field>", "sp:<id>", "vcpu:<id>", "lock:mmu_lock", "stat:<name>", "rmap:<slot>:<level>:<gfn>". */
+  dataId: string;
+  description: string;
+}
+
 export class VariableStore {
   private next = 1;
   private readonly map = new Map<number, Producer>();
+  private readonly data = new WeakMap<DebugProtocol.Variable, DataTarget>();
+  /** Data targets of the variables handed out, by "<parent ref>/<name>". */
+  private readonly dataByName = new Map<string, DataTarget>();
 
   reset(): void {
     this.map.clear();
+    this.dataByName.clear();
     this.next = 1;
   }
 
@@ -27,7 +38,22 @@ export class VariableStore {
   }
 
   expand(ref: number): DebugProtocol.Variable[] {
-    return this.map.get(ref)?.() ?? [];
+    const vars = this.map.get(ref)?.() ?? [];
+    for (const v of vars) {
+      const d = this.data.get(v);
+      if (d) this.dataByName.set(`${ref}/${v.name}`, d);
+    }
+    return vars;
+  }
+
+  /** Mark a variable as watchable by a data breakpoint. */
+  watch(v: DebugProtocol.Variable, dataId: string, description: string): DebugProtocol.Variable {
+    this.data.set(v, { dataId, description });
+    return v;
+  }
+
+  dataTarget(parentRef: number, name: string): DataTarget | undefined {
+    return this.dataByName.get(`${parentRef}/${name}`);
   }
 
   leaf(name: string, value: string, type?: string): DebugProtocol.Variable {
@@ -85,24 +111,28 @@ export function vmVariables(store: VariableStore, view: StateView): DebugProtoco
     store.node(label, ids.length <= 8 ? `[${ids.map((i) => spRef(i)).join(', ')}]` : `${ids.length} pages`, () =>
       store.list(ids, (id, i) => spNode(store, view, `[${i}]`, id)),
     );
+  const field = (k: string, value: string): DebugProtocol.Variable => store.watch(store.leaf(name(k), value), `vm:${name(k)}`, `kvm->arch.${name(k)} changes`);
   const out: DebugProtocol.Variable[] = [
     store.leaf('era', `${view.era} (${view.mmu}${view.bug ? `, bug ${view.bug}` : ''})`),
-    store.leaf('mmu_valid_gen', String(vm.mmu_valid_gen)),
-    store.leaf('n_used_mmu_pages', String(vm.n_used_mmu_pages)),
-    store.leaf('n_max_mmu_pages', String(vm.n_max_mmu_pages)),
-    store.leaf(name('mmu_invalidate_seq'), String(vm.mmu_invalidate_seq)),
-    store.leaf(name('mmu_invalidate_in_progress'), String(vm.mmu_invalidate_in_progress)),
+    field('mmu_valid_gen', String(vm.mmu_valid_gen)),
+    field('n_used_mmu_pages', String(vm.n_used_mmu_pages)),
+    field('n_max_mmu_pages', String(vm.n_max_mmu_pages)),
+    field('mmu_invalidate_seq', String(vm.mmu_invalidate_seq)),
+    field('mmu_invalidate_in_progress', String(vm.mmu_invalidate_in_progress)),
     store.leaf(name('mmu_invalidate_range'), vm.mmu_invalidate_range ? `[${hex(vm.mmu_invalidate_range[0])}, ${hex(vm.mmu_invalidate_range[1])})` : 'none'),
     store.leaf('indirect_shadow_pages', String(vm.indirect_shadow_pages)),
     spIds('active_mmu_pages', vm.active_mmu_pages),
     spIds('zapped_obsolete_pages', vm.zapped_obsolete_pages),
-    spIds('tdp_mmu_roots', vm.tdp_mmu_roots),
+    store.watch(spIds('tdp_mmu_roots', vm.tdp_mmu_roots), 'vm:tdp_mmu_roots', 'kvm->arch.tdp_mmu_roots changes'),
     store.node('mmu_lock', lockSummary(view), () => [
       store.leaf('type', vm.mmu_lock.type),
       ...vm.mmu_lock.holders.map((h, i) => store.leaf(`holder[${i}]`, `${h.thread} (${h.mode})`)),
     ]),
-    store.node('stats', `{${Object.keys(vm.stats).length} counters}`, () => Object.entries(vm.stats).map(([k, v]) => store.leaf(k, String(v)))),
+    store.node('stats', `{${Object.keys(vm.stats).length} counters}`, () =>
+      Object.entries(vm.stats).map(([k, v]) => store.watch(store.leaf(k, String(v)), `stat:${k}`, `stat ${k} changes`)),
+    ),
   ];
+  store.watch(out.find((v) => v.name === 'mmu_lock')!, 'lock:mmu_lock', 'mmu_lock is taken or released');
   return out;
 }
 
@@ -112,7 +142,9 @@ export function lockSummary(view: StateView): string {
 }
 
 export function vcpuVariables(store: VariableStore, view: StateView): DebugProtocol.Variable[] {
-  return view.vcpus.map((v) => store.node(`vcpu${v.id}`, vcpuSummary(v), () => vcpuChildren(store, view, v)));
+  return view.vcpus.map((v) =>
+    store.watch(store.node(`vcpu${v.id}`, vcpuSummary(v), () => vcpuChildren(store, view, v)), `vcpu:${v.id}`, `vcpu${v.id}'s roots, requests or TLB change`),
+  );
 }
 
 function vcpuSummary(v: VcpuView): string {
@@ -154,11 +186,14 @@ export function parseSpId(text: string): number | undefined {
 function spNode(store: VariableStore, view: StateView, label: string, id: number, text?: string): DebugProtocol.Variable {
   const sp = view.shadowPages.find((p) => p.id === id);
   if (!sp) return store.leaf(label, `${text ?? spRef(id)} (freed)`);
-  return store.node(label, shadowPageSummary(sp), () => shadowPageChildren(store, view, sp));
+  return watchSp(store, store.node(label, shadowPageSummary(sp), () => shadowPageChildren(store, view, sp)), sp.id);
 }
 
+const watchSp = (store: VariableStore, v: DebugProtocol.Variable, id: number): DebugProtocol.Variable =>
+  store.watch(v, `sp:${id}`, `sp#${id} changes (SPTEs, role, root count, parents, lifetime)`);
+
 export function shadowPageVariables(store: VariableStore, view: StateView): DebugProtocol.Variable[] {
-  return store.list(view.shadowPages, (sp) => store.node(`sp#${sp.id}`, shadowPageSummary(sp), () => shadowPageChildren(store, view, sp)));
+  return store.list(view.shadowPages, (sp) => watchSp(store, store.node(`sp#${sp.id}`, shadowPageSummary(sp), () => shadowPageChildren(store, view, sp)), sp.id));
 }
 
 export function shadowPageChildren(store: VariableStore, view: StateView, sp: ShadowPageView): DebugProtocol.Variable[] {
@@ -228,6 +263,10 @@ export function memslotVariables(store: VariableStore, view: StateView): DebugPr
 }
 
 function rmapNode(store: VariableStore, r: RmapHeadView): DebugProtocol.Variable {
+  return store.watch(rmapNodeInner(store, r), `rmap:${r.slot}:${r.level}:${r.gfn}`, `the L${r.level} rmap of gfn ${hex(r.gfn)} changes`);
+}
+
+function rmapNodeInner(store: VariableStore, r: RmapHeadView): DebugProtocol.Variable {
   return store.node(`L${r.level} gfn ${hex(r.gfn)}`, `${r.head} (${r.sptes.length} sptes${r.descs.length ? `, ${r.descs.length} pte_list_desc` : ''})`, () => [
     store.leaf('head', r.head),
     store.value('sptes', r.sptes),
@@ -252,4 +291,38 @@ export function violationVariables(store: VariableStore, vs: Violation[]): Debug
       store.value('objects', v.objects),
     ]),
   );
+}
+
+/** Whether a trace effect changes the object a data breakpoint watches. */
+export function effectTouches(e: Effect, dataId: string): boolean {
+  const [kind, ...rest] = dataId.split(':');
+  const arg = rest.join(':');
+  switch (kind) {
+    case 'vm':
+      return e.kind === 'vm-field' && e.field === arg;
+    case 'stat':
+      return e.kind === 'stat' && e.stat === arg;
+    case 'lock':
+      return e.kind === 'lock' && e.lock === arg;
+    case 'sp': {
+      const id = Number(arg);
+      return (
+        ((e.kind === 'spte-write' || e.kind === 'sp-field' || e.kind === 'sp-state' || e.kind === 'root-ref' || e.kind === 'parent-pte-add' || e.kind === 'parent-pte-remove') && e.sp === id) ||
+        (e.kind === 'sp-alloc' && e.sp === id)
+      );
+    }
+    case 'vcpu': {
+      const id = Number(arg);
+      return (
+        ((e.kind === 'vcpu-root' || e.kind === 'request-set' || e.kind === 'request-clear' || e.kind === 'tlb-fill') && e.vcpu === id) ||
+        (e.kind === 'tlb-flush' && (e.vcpu === id || e.vcpu === 'all'))
+      );
+    }
+    case 'rmap': {
+      const [slot, level, gfn] = arg.split(':').map(Number);
+      return (e.kind === 'rmap-add' || e.kind === 'rmap-remove') && e.slot === slot && e.level === level && e.gfn === gfn;
+    }
+    default:
+      return false;
+  }
 }

@@ -101,6 +101,7 @@ describe('kvm-mmu-lab debug adapter', () => {
       const r = await dc.initializeRequest();
       assert.equal(r.body?.supportsStepBack, true);
       assert.equal(r.body?.supportsFunctionBreakpoints, true);
+      assert.equal(r.body?.supportsDataBreakpoints, true);
       assert.equal(r.body?.supportsConfigurationDoneRequest, true);
       assert.deepEqual(r.body?.exceptionBreakpointFilters?.map((f) => f.filter), ['invariant']);
     } finally {
@@ -462,6 +463,44 @@ describe('kvm-mmu-lab debug adapter', () => {
       assert.equal(pos.fn, 'kvm_tdp_mmu_map');
       assert.equal(pos.location.path, TDP_C);
       await assert.rejects(dc.customRequest('gotoStep', { step: 999 }), /no step 999/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('data breakpoints on state objects stop at the effect that changes them, in the writing function', async () => {
+    await fresh();
+    try {
+      await launch({ stopOnEntry: true });
+      const frames = await stack(1);
+      const scopes = (await dc.scopesRequest({ frameId: frames[0]!.id })).body.scopes;
+      const vmRef = scopes.find((x) => x.name.startsWith('VM ('))!.variablesReference;
+      const cpuRef = scopes.find((x) => x.name.startsWith('vCPUs ('))!.variablesReference;
+      await vars(vmRef);
+      await vars(cpuRef);
+      const gen = (await dc.dataBreakpointInfoRequest({ variablesReference: vmRef, name: 'mmu_valid_gen' })).body;
+      assert.equal(gen.dataId, 'vm:mmu_valid_gen');
+      const cpu = (await dc.dataBreakpointInfoRequest({ variablesReference: cpuRef, name: 'vcpu0' })).body;
+      assert.equal(cpu.dataId, 'vcpu:0');
+      assert.equal((await dc.dataBreakpointInfoRequest({ variablesReference: vmRef, name: 'era' })).body.dataId, null);
+
+      const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: cpu.dataId! }] });
+      assert.equal(set.body.breakpoints[0]!.verified, true);
+      let ev = await motion(() => dc.continueRequest({ threadId: 1 }));
+      assert.equal(ev.body.reason, 'data breakpoint');
+      assert.match(ev.body.text ?? '', /vcpu0 current root NULL -> sp#1/);
+      assert.equal((await topOf(ev)).name, 'kvm_mmu_load [calls kvm_tdp_mmu_get_vcpu_root_hpa]', 'stops right at the write, in the writing function');
+      // stepping from a data-breakpoint stop goes on with the normal stops
+      ev = await motion(() => dc.nextRequest({ threadId: 1 }));
+      assert.equal((await topOf(ev)).name, 'kvm_mmu_reload [calls kvm_mmu_load]');
+
+      await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: gen.dataId! }] });
+      ev = await motion(() => dc.continueRequest({ threadId: 1 }));
+      assert.equal(ev.body.reason, 'data breakpoint');
+      assert.match(ev.body.text ?? '', /kvm->arch\.mmu_valid_gen 0 -> 1/);
+      assert.equal((await topOf(ev)).name, 'kvm_mmu_zap_all_fast');
+      ev = await motion(() => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(ev.body.reason, 'entry');
     } finally {
       await close();
     }
