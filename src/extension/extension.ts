@@ -5,7 +5,7 @@ import { registerScenarioFeatures } from './scenario/index';
 import { registerDebugger } from './debug/index';
 import { registerPanel } from './panel/index';
 import { registerHoverProvider, openDefinition, type HoverDeps } from './hover/index';
-import { registerExplorerIfPresent } from './explorer-link';
+import { registerExplorer } from './explorer/index';
 import { LiveRunHub } from './live';
 
 /** What activate() hands back: the measured activation time and the services, for tests and other extensions. */
@@ -63,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): KvmMmuLabApi {
     }),
   );
 
-  registerExplorerIfPresent(context, scenarios, log);
+  registerExplorer(context, { log });
 
   return { activationMs: performance.now() - started, kernel };
 }
