@@ -132,3 +132,23 @@ test('fuzz: structure-aware scenario skeletons with random values', () => {
     { numRuns: 800, seed: 11 },
   );
 });
+
+test('fuzz: mutated scenarios that validate also run to a verdict (the runner never throws)', async () => {
+  const { loadEngine } = await import('../../../src/scenario/engine-loader');
+  const { runScenario } = await import('../../../src/scenario/runner');
+  const engine = loadEngine();
+  assert.ok(engine.factory, engine.error);
+  const s = seeds();
+  let ran = 0;
+  fc.assert(
+    fc.property(mutation(s.length), ({ seed, edits }) => {
+      const r = parseScenario(apply(s[seed]!, edits.slice(0, 2)));
+      if (!r.scenario) return;
+      ran++;
+      const result = runScenario(r.scenario, engine.factory!, { maxSteps: 2000 });
+      assert.ok(result.verdict === 'pass' || result.verdict === 'fail');
+    }),
+    { numRuns: 300, seed: 5 },
+  );
+  assert.ok(ran > 20, `only ${ran} mutants validated`);
+});
