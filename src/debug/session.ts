@@ -780,7 +780,14 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
       case 'state': {
         const st = this.currentStop();
-        response.body = { step: this.pos.step, event: this.pos.event, thread: st?.thread, view: this.view() };
+        response.body = {
+          step: this.pos.step,
+          event: this.pos.event,
+          thread: st?.thread,
+          view: this.view(),
+          record: this.pos.step >= 0 ? tl.records[this.pos.step] : undefined,
+          violations: this.violationsSoFar(),
+        };
         this.sendResponse(response);
         return;
       }

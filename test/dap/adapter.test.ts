@@ -406,7 +406,9 @@ describe('kvm-mmu-lab debug adapter', () => {
       assert.match(frames[frames.length - 1]!.name, /^scenario: vcpu0 op 2 enter_guest/);
       const scopes = (await dc.scopesRequest({ frameId: frames[0]!.id })).body.scopes;
       assert.equal(scopes[scopes.length - 1]!.name, 'Violations: 1');
-      assert.equal((await dc.customRequest('state')).body.step, 3);
+      const state = (await dc.customRequest('state')).body as { step: number; violations: Array<{ id: string }> };
+      assert.equal(state.step, 3);
+      assert.deepEqual(state.violations.map((v) => v.id), ['RT-3']);
     } finally {
       await close();
     }
@@ -447,8 +449,11 @@ describe('kvm-mmu-lab debug adapter', () => {
       const ev = (await stopped) as DebugProtocol.StoppedEvent;
       assert.equal(ev.body.reason, 'goto');
       assert.equal((await topOf(ev)).name, 'kvm_tdp_mmu_map');
-      const state = (await dc.customRequest('state')).body as { step: number; view: { step: number; shadowPages: unknown[] } };
+      const state = (await dc.customRequest('state')).body as { step: number; view: { step: number; shadowPages: unknown[] }; record: { index: number; op: { op: string } }; violations: unknown[] };
       assert.equal(state.step, 1);
+      assert.equal(state.record.index, 1);
+      assert.equal(state.record.op.op, 'page_fault');
+      assert.deepEqual(state.violations, []);
       assert.equal(state.view.step, 2, 'the view is the engine state after step 1 (two steps taken)');
       const entries = (await dc.customRequest('functionEntries')).body.entries as Record<string, { count: number; lastStep: number }>;
       assert.deepEqual(entries.kvm_tdp_mmu_map, { count: 1, lastStep: 1 });

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StateView } from '../../engine/api';
+import type { StateView, StepRecord, Violation } from '../../engine/api';
 import type { KernelIndex } from '../../kernel/kernel-index';
 import type { DebugDeps, FunctionAtLine } from '../../debug/deps';
 import { FallbackResolver } from '../../debug/fallback-resolver';
@@ -47,14 +47,24 @@ export interface DebugLive {
   runEntries: Record<string, FunctionEntry>;
   /** Steps taken by the engine (0 = initial state), as in the hover's LiveValues; `position.step` is the history index. */
   step: number;
+  /** The current atomic step (undefined at the entry). */
+  record?: StepRecord;
+  /** Violations reported up to and including the current step. */
+  violations: Violation[];
   scenario?: string;
 }
 
 export interface DebuggerApi {
   readonly onDidChangeLive: vscode.Event<DebugLive | undefined>;
   live(): DebugLive | undefined;
-  /** Jump the active session to a step (custom request `gotoStep`). */
-  gotoStep(step: number, fn?: string): Promise<boolean>;
+  /**
+   * Jump the active session to engine position `position` (steps taken, 0 = initial state), the
+   * convention of `live().step` and the panel. With `fn`, stop where the step entering that position
+   * enters `fn`.
+   */
+  gotoStep(position: number, fn?: string): Promise<boolean>;
+  /** Jump to the atomic step with history index `index` (StepRecord.index; -1 = entry). */
+  gotoStepIndex(index: number, fn?: string): Promise<boolean>;
 }
 
 export function registerDebugger(context: vscode.ExtensionContext, deps: ExtensionDebugDeps = {}): DebuggerApi {
@@ -120,7 +130,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
   const refresh = async (session: vscode.DebugSession, position: PositionInfo): Promise<void> => {
     try {
       const [state, soFar, run] = await Promise.all([
-        session.customRequest('state') as Promise<{ view: StateView }>,
+        session.customRequest('state') as Promise<{ view: StateView; record?: StepRecord; violations?: Violation[] }>,
         session.customRequest('functionEntries') as Promise<{ entries: Record<string, FunctionEntry> }>,
         session.customRequest('functionEntries', { all: true }) as Promise<{ entries: Record<string, FunctionEntry> }>,
       ]);
@@ -131,6 +141,8 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
         functionEntries: soFar.entries,
         runEntries: run.entries,
         step: state.view.step,
+        ...(state.record ? { record: state.record } : {}),
+        violations: state.violations ?? [],
         scenario: session.configuration.scenario as string | undefined,
       };
     } catch {
@@ -157,8 +169,8 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
     }),
     vscode.window.onDidChangeVisibleTextEditors(() => decorate()),
     vscode.languages.registerCodeLensProvider([{ language: 'c' }, { scheme: 'file', pattern: '**/*.{c,h}' }], lenses),
-    vscode.commands.registerCommand(GOTO_FUNCTION_STEP_COMMAND, async (step: number, fn?: string) => {
-      await api.gotoStep(step, fn);
+    vscode.commands.registerCommand(GOTO_FUNCTION_STEP_COMMAND, async (index: number, fn?: string) => {
+      await api.gotoStepIndex(index, fn);
     }),
     vscode.commands.registerCommand(SHOW_STATE_COMMAND, () => showStateHere(adapterDeps, fallback, api)),
   );
@@ -171,11 +183,14 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
   const api: DebuggerApi = {
     onDidChangeLive: changed.event,
     live: () => live,
-    async gotoStep(step: number, fn?: string): Promise<boolean> {
+    gotoStep(position: number, fn?: string): Promise<boolean> {
+      return api.gotoStepIndex(position - 1, fn);
+    },
+    async gotoStepIndex(index: number, fn?: string): Promise<boolean> {
       const session = activeSession();
       if (!session) return false;
       try {
-        await session.customRequest('gotoStep', fn ? { step, fn } : { step });
+        await session.customRequest('gotoStep', fn ? { step: index, fn } : { step: index });
         return true;
       } catch (e) {
         void vscode.window.showWarningMessage(`KVM MMU Lab: ${e instanceof Error ? e.message : String(e)}`);
@@ -351,5 +366,5 @@ async function showStateHere(deps: DebugDeps, fallback: FallbackResolver, api: D
     void vscode.window.showInformationMessage(`KVM MMU Lab: ${names[0]} is not entered in this run.`);
     return;
   }
-  await api.gotoStep(entries[name]!.lastStep, name);
+  await api.gotoStepIndex(entries[name]!.lastStep, name);
 }
