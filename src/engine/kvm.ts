@@ -78,7 +78,7 @@ export class Kvm {
       memslots: [], descs: new Map(), nextDescId: 1,
       host: { regions: [], ref: new Int32Array(1024), state: new Uint8Array(1024), maps: new Int32Array(1024), mapped: 0, nextPfn: PFN_FIRST },
       vcpus: [], guestPt: new Map(), workQueue: [], shadowRootAllocated: false,
-      rt3Window: null, flushPending: false, nxHugePages: false, lockOps: 0, destroyed: false,
+      rt3Window: null, srcuReaders: 0, flushPending: false, nxHugePages: false, lockOps: 0, destroyed: false,
     };
     for (const m of cfg.memslots) { s.memslots.push(this.makeSlot(m)); this.addRegion(s, m); }
     for (let i = 0; i < cfg.vcpus; i++) {
@@ -1374,7 +1374,9 @@ export class Kvm {
     for (let attempt = 0; attempt < 8; attempt++) {
       if ((v.guestMode && this.cfg.mmu === 'nested' ? v.l2Root : v.root) < 0) yield* this.mmuReload(t, v);
       const kind = this.mmuKind(v);
+      this.s.srcuReaders++;     // srcu_read_lock(&kvm->srcu): memslots stay stable for this fault
       const r = kind === 'shadow' ? yield* this.shadowFault(t, v, addr, write) : yield* this.directFault(t, v, addr, write, kind);
+      this.s.srcuReaders--;
       if (r !== 'retry') break;
     }
     this.leave(t);
@@ -1527,6 +1529,23 @@ export class Kvm {
   /** vcpu_enter_guest: service requests, kvm_mmu_reload, enter. */
   *vcpuEnterGuest(t: ThreadCtx, v: Vcpu): Gen {
     this.enter(t, 'vcpu_enter_guest', { vcpu: v.id });
+    // requests posted while this vCPU was servicing earlier ones cancel the entry and loop again
+    for (let round = 0; round < 16; round++) {
+      yield* this.serviceRequests(t, v);
+      if (!v.requests.length) break;
+      this.point(t, 'request pending: cancel entry');
+    }
+    const root = this.s.sps.get(this.curTag(v));
+    if (this.auditEvents && root && (root.invalid || this.isObsolete(root))) {
+      this.violate(this.s.gen !== root.gen && !root.invalid ? 'FZ-1' : 'RT-1', `vcpu${v.id} enters the guest with ${root.invalid ? 'invalid' : 'obsolete'} root sp#${root.id}`, [`sp#${root.id}`, `vcpu${v.id}`]);
+      if (this.s.gen !== root.gen || root.invalid) this.violate('FZ-1', `vcpu${v.id} enters the guest with an obsolete root after mmu_valid_gen changed`, [`sp#${root.id}`, `vcpu${v.id}`]);
+    }
+    v.inGuest = true;
+    this.point(t, 'in guest mode');
+    this.leave(t);
+  }
+
+  *serviceRequests(t: ThreadCtx, v: Vcpu): Gen {
     if (this.clearRequest(v, 'KVM_REQ_MMU_RELOAD')) yield* this.mmuUnload(t, v);
     if (this.clearRequest(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) yield* this.freeObsoleteRoots(t, v);
     if (this.clearRequest(v, 'KVM_REQ_MMU_SYNC') && this.s.sps.get(v.root)?.unsyncChildren) {
@@ -1540,14 +1559,6 @@ export class Kvm {
     this.clearRequest(v, 'KVM_REQ_LOAD_MMU_PGD');
     this.enter(t, 'kvm_mmu_reload');
     yield* this.mmuReload(t, v);
-    this.leave(t);
-    const root = this.s.sps.get(this.curTag(v));
-    if (this.auditEvents && root && (root.invalid || this.isObsolete(root))) {
-      this.violate(this.s.gen !== root.gen && !root.invalid ? 'FZ-1' : 'RT-1', `vcpu${v.id} enters the guest with ${root.invalid ? 'invalid' : 'obsolete'} root sp#${root.id}`, [`sp#${root.id}`, `vcpu${v.id}`]);
-      if (this.s.gen !== root.gen || root.invalid) this.violate('FZ-1', `vcpu${v.id} enters the guest with an obsolete root after mmu_valid_gen changed`, [`sp#${root.id}`, `vcpu${v.id}`]);
-    }
-    v.inGuest = true;
-    this.point(t, 'in guest mode');
     this.leave(t);
   }
 
@@ -1801,6 +1812,8 @@ export class Kvm {
     slot.invalid = true;
     if (this.tr) this.fx({ kind: 'memslot', id, action: 'invalidate' }); else this.nEff++;
     yield { point: 'kvm_set_memory_region:invalid slot installed' };
+    // synchronize_srcu: faults that still see the old slot finish before the flush
+    if (this.s.srcuReaders) yield { point: 'kvm_set_memory_region:synchronize_srcu', wait: () => this.s.srcuReaders === 0 };
     this.enter(t, 'kvm_arch_flush_shadow_memslot', { slot: id });
     if (this.p.fastZap === 'none' || this.bug === 'slow-zap-all') yield* this.zapAll(t);
     else yield* this.zapAllFast(t);

@@ -159,6 +159,8 @@ export interface VmState {
   shadowRootAllocated: boolean;
   /** RT-3 window: set while generation/roots are invalidated but the request is not posted yet. */
   rt3Window: string | null;
+  /** vCPUs inside a fault's kvm->srcu read section (memslot updates wait for them). */
+  srcuReaders: number;
   /** TL-1: SPTEs were zapped/write-protected since the last remote flush. */
   flushPending: boolean;
   nxHugePages: boolean;

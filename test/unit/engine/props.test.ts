@@ -40,6 +40,9 @@ const ioctlOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('change_mmu_pages' as const), pages: fc.constantFrom(2, 5, 64) }),
   fc.record({ op: fc.constant('unprotect_page' as const), gfn: fc.constantFrom(T2A, T2B, T1) }),
   fc.record({ op: fc.constant('zap_gfn_range' as const), start: fc.constant(BASE), end: fc.constantFrom(BASE + 2, BASE + 0x600) }),
+  fc.record({ op: fc.constant('set_nx_huge_pages' as const), enabled: fc.boolean() }),
+  fc.record({ op: fc.constant('memslot_move' as const), id: fc.constant(0), baseGfn: fc.constantFrom(BASE, BASE + 0x200) }),
+  fc.record({ op: fc.constant('memslot_create' as const), slot: fc.constant({ id: 1, baseGfn: 0x8000, npages: 16, hva: 0x7e0000000000 }) }),
 );
 
 const notifierOp: fc.Arbitrary<Op> = fc.oneof(
@@ -53,6 +56,7 @@ const reclaimOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('swap_out' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
   fc.record({ op: fc.constant('age_lru' as const), hva: gfnArb.map((g) => hvaOf(g)), fastOnly: fc.boolean() }),
   fc.record({ op: fc.constant('host_free' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
+  fc.record({ op: fc.constant('gup' as const), hva: gfnArb.map((g) => hvaOf(g)) }),
 );
 
 function scenario(mmu: MmuKind) {
