@@ -341,6 +341,14 @@ export interface StateView {
 export interface EngineOptions {
   config: VmConfig;
   threads: ThreadSpec[];
+  /** Optional tuning (added): 'full' events with frames and effects (default) or 'count' only. */
+  trace?: 'full' | 'count';
+  /** Optional (added): 'full' event + whole-state audit after every step (default), 'events', or 'off'. */
+  audit?: 'full' | 'events' | 'off';
+  /** Optional (added): keep StepRecords for stepBack/goto (default true). */
+  history?: boolean;
+  /** Optional (added): snapshot interval in steps for stepBack/goto (default 64). */
+  snapshotEvery?: number;
 }
 
 export interface Engine {
@@ -364,4 +372,8 @@ export interface Engine {
   /** Every violation found so far. */
   violations(): Violation[];
   isDone(): boolean;
+  /** (added) Explorer hook: the choices enabled now (same as runnableThreads). */
+  enabledChoices?(): ThreadId[];
+  /** (added) A new engine at the same position, built by replaying the choices. */
+  fork?(): Engine;
 }
