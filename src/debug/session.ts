@@ -637,7 +637,15 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       const id = this.nextFrameId++;
       this.frames.set(id, { thread, kind: 'kernel', frame: f });
       const loc = await this.resolve(f);
-      const sf = new StackFrame(id, f.point && f.point !== 'entry' ? `${f.fn} [${f.point}]` : f.fn, loc ? new Source(path.basename(loc.path), this.convertDebuggerPathToClient(loc.path)) : new Source(f.file), loc ? this.convertDebuggerLineToClient(loc.line) : 0, 1) as DebugProtocol.StackFrame;
+      let source: DebugProtocol.Source;
+      if (loc) source = new Source(path.basename(loc.path), this.convertDebuggerPathToClient(loc.path));
+      else {
+        // not in the user's tree nor the demo tree: name the file, do not pretend it can be opened
+        source = new Source(f.file);
+        source.presentationHint = 'deemphasize';
+        source.origin = `${f.fn} not found in the kernel tree`;
+      }
+      const sf = new StackFrame(id, f.point && f.point !== 'entry' ? `${f.fn} [${f.point}]` : f.fn, source as Source, loc ? this.convertDebuggerLineToClient(loc.line) : 0, 1) as DebugProtocol.StackFrame;
       if (!loc) sf.presentationHint = 'subtle';
       frames.push(sf);
     }
@@ -730,9 +738,13 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     } else if (this.timeline) {
       const view = this.view();
       const sp = /^sp\s*#?\s*(\d+)$/i.exec(expr);
+      const vcpu = /^vcpu\s*(\d+)$/i.exec(expr);
       const vmField = (view.vm as unknown as Record<string, unknown>)[expr.replace(/^kvm->arch\./, '')];
       if (sp) {
         const v = this.store.value(expr, view.shadowPages.find((p) => p.id === Number(sp[1])) ?? null);
+        response.body = { result: v.value, variablesReference: v.variablesReference };
+      } else if (vcpu) {
+        const v = this.store.value(expr, view.vcpus.find((c) => c.id === Number(vcpu[1])) ?? null);
         response.body = { result: v.value, variablesReference: v.variablesReference };
       } else if (vmField !== undefined) {
         const v = this.store.value(expr, vmField);

@@ -359,6 +359,20 @@ describe('kvm-mmu-lab debug adapter', () => {
       assert.equal(ev.result, '0x10');
       const sp = (await dc.evaluateRequest({ expression: 'sp#1', frameId: frames[0]!.id, context: 'hover' })).body;
       assert.match(sp.result, /\{\d+ fields\}|sp#1/);
+      assert.ok(sp.variablesReference > 0);
+      const gen = (await dc.evaluateRequest({ expression: 'kvm->arch.mmu_valid_gen', frameId: frames[0]!.id, context: 'repl' })).body;
+      assert.equal(gen.result, '0');
+      const cpu = (await dc.evaluateRequest({ expression: 'vcpu0', frameId: frames[0]!.id, context: 'repl' })).body;
+      assert.ok(cpu.variablesReference > 0);
+
+      // a frame outside the kernel tree (mmu.h is not in the fixture tree) names its file but has no path
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_mmu_reload' }] });
+      const ev2 = await motion(() => dc.continueRequest({ threadId: stopped.body.threadId! }));
+      const top = (await stack(ev2.body.threadId!))[0]!;
+      assert.equal(top.name, 'kvm_mmu_reload');
+      assert.equal(top.source?.name, 'arch/x86/kvm/mmu.h');
+      assert.equal(top.source?.path, undefined);
+      assert.equal(top.source?.presentationHint, 'deemphasize');
     } finally {
       await close();
     }
