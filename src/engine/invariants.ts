@@ -53,7 +53,7 @@ export const INVARIANTS: InvariantInfo[] = [
   inv('RM-1', 'rmap consistency', ['S'], ALL, 'state+event', 'Every present leaf SPTE of the shadow MMU is in exactly one rmap (gfn, level) and every rmap entry points at such an SPTE.'),
   inv('RM-2', 'rmap head encoding', ['S'], ALL, 'state', 'Head 0 is empty, an even head is the single SPTE pointer, an odd head points at a non-empty pte_list_desc chain.'),
   inv('RM-3', 'parent_ptes consistency', ['S'], ALL, 'state', 'parent_ptes of a page lists exactly the non-leaf SPTEs that point at it.'),
-  inv('RM-4', 'rmap shape changes under the write lock', ['S'], ALL, 'state', 'Rmaps change shape only while mmu_lock is held for write (or the spinlock).'),
+  inv('RM-4', 'rmap shape changes under the write lock', ['S'], ALL, 'event', 'Rmaps change shape only while mmu_lock is held for write (or the spinlock).'),
   inv('LP-1', 'disallow_lpage accounting', ['S'], ALL, 'state', 'Each huge frame counts its misalignment pins plus the write-protecting shadow pages inside it; no huge SPTE where the count is non-zero.'),
   inv('HS-1', 'hash membership until free', ['S'], ALL, 'state+event', 'A shadow page stays in mmu_page_hash from allocation until it is freed, and a freed page is never reached.'),
   inv('AL-1', 'active list order and content', ['S'], ALL, 'state', 'active_mmu_pages holds the accounted pages newest first; zapped pages leave it for an invalid list.'),

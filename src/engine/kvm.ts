@@ -413,9 +413,16 @@ export class Kvm {
     return a;
   }
 
+  /** RM-4 (event): rmap chains change shape only under mmu_lock held for write (or the spinlock). */
+  private checkRmapLock(): void {
+    const t = this.cur;
+    if (this.auditEvents && t && t.held !== 'write' && t.held !== 'spin') this.violate('RM-4', `rmap changed by ${t.id} without mmu_lock held for write`, [`thread ${t.id}`]);
+  }
+
   rmapAdd(sp: Sp, i: number, gfn: number, level: number): void {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return;
+    this.checkRmapLock();
     this.enter(this.cur!, 'rmap_add');
     const a = this.rmapArray(slot, level);
     const idx = this.rmapIndex(slot, gfn, level);
@@ -430,6 +437,7 @@ export class Kvm {
   rmapRemove(sp: Sp, i: number, gfn: number, level: number): void {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return;
+    this.checkRmapLock();
     const a = this.rmapArray(slot, level);
     const idx = this.rmapIndex(slot, gfn, level);
     const sptep = sptepOf(sp.id, i);
@@ -725,6 +733,7 @@ export class Kvm {
         if (!sp) { this.violate('HS-1', `hash bucket ${b} holds freed sp#${id}`, [`sp#${id}`]); continue; }
         if (sp.gfn !== gfn || sp.role !== role || this.isObsolete(sp)) continue;
         if (sp.unsync || sp.unsyncChildren) { if (v) this.requestVcpu(v, 'KVM_REQ_MMU_SYNC'); }
+        if (this.p.fastZap !== 'none' && sp.gen !== this.s.gen) this.violate('FZ-2', `lookup returned sp#${sp.id} of an old generation`, [`sp#${sp.id}`]);
         this.leave(t);
         return sp;
       }
@@ -1044,6 +1053,7 @@ export class Kvm {
   freePage(t: ThreadCtx, sp: Sp): void {
     this.enter(t, this.v < 6.1 ? 'kvm_mmu_free_page' : 'kvm_mmu_free_shadow_page', { sp: sp.id });
     if (sp.rootCount) this.violate('RT-2', `sp#${sp.id} freed with root_count ${sp.rootCount}`, [`sp#${sp.id}`]);
+    if (this.p.prepareCommit && !sp.tdp && this.s.flushPending) this.violate('FZ-4', `sp#${sp.id} freed before the remote TLB flush that must follow its prepare`, [`sp#${sp.id}`]);
     if (sp.inHash) {
       const b = this.hashBucket(sp.gfn);
       const bk = this.s.hash.get(b)!;
@@ -1330,6 +1340,7 @@ export class Kvm {
     this.leave(t);
     this.point(t, 'kvm_x86_flush_tlb_current');
     this.tlbFlush(v, 'current');
+    if (this.auditEvents && v.tlb.some((e) => e.tag === this.curTag(v))) this.violate('RT-8', `vcpu${v.id} loaded a root with TLB entries still tagged for it`, [`vcpu${v.id}.tlb`]);
     this.leave(t);
   }
 
