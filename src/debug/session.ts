@@ -42,6 +42,8 @@ import { formatScalar } from './format';
 import { pointCalls } from './fallback-resolver';
 
 export const DEBUG_TYPE = 'kvm-mmu-lab';
+/** Atomic steps a `continue` examines before it yields to the event loop (and honours `pause`). */
+const RUN_SLICE = 200;
 export const VIOLATION_FILTER = 'invariant';
 /** Custom event sent after every stop so the editor side can highlight the line and refresh CodeLenses. */
 export const POSITION_EVENT = 'kvmMmuLab.position';
@@ -101,6 +103,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => (this.configurationDone = resolve));
   private terminated = false;
+  private running = false;
+  private pauseRequested = false;
   private wholeRunEntries: Record<string, { count: number; lastStep: number }> | undefined;
 
   constructor(private readonly deps: DebugDeps) {
@@ -403,10 +407,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
    * Runs a motion; if the engine throws (a bug in the simulator), the user gets a stop at the last good
    * position with the error instead of a hung session.
    */
-  private guarded(what: string, motion: () => void): void {
-    try {
-      motion();
-    } catch (e) {
+  private guarded(what: string, motion: () => void | Promise<void>): void {
+    const fail = (e: unknown): void => {
       const text = `engine error during ${what}: ${e instanceof Error ? e.message : String(e)}`;
       this.sendEvent(new OutputEvent(`KVM MMU Lab: ${text}\n${e instanceof Error && e.stack ? e.stack + '\n' : ''}`, 'stderr'));
       const tl = this.timeline;
@@ -424,6 +426,12 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       }
       if (here) this.stopHere(here, 'exception', text);
       else this.terminate();
+    };
+    try {
+      const done = motion();
+      if (done instanceof Promise) done.catch(fail);
+    } catch (e) {
+      fail(e);
     }
   }
 
@@ -439,14 +447,37 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     this.guarded('continue', () => this.runForwardUnguarded());
   }
 
-  private runForwardUnguarded(): void {
+  /**
+   * Continue: searches forward in slices of RUN_SLICE atomic steps and yields to the event loop between
+   * slices, so a long run neither freezes the extension host nor ignores a `pause`.
+   */
+  private async runForwardUnguarded(): Promise<void> {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
-    const st = tl.findNext(this.pos, (x) => (hit = this.hits(x)) !== undefined, this.dataBps.length > 0);
-    if (st && hit) {
-      this.stopHere(st, hit.reason, hit.text, hit.ids);
-      return;
+    const pred = (x: Stop): boolean => (hit = this.hits(x)) !== undefined;
+    let from: Position = this.pos;
+    this.running = true;
+    this.pauseRequested = false;
+    try {
+      for (;;) {
+        const limit = Math.max(0, from.step) + RUN_SLICE;
+        const st = tl.findNext(from, pred, this.dataBps.length > 0, limit);
+        if (st && hit) {
+          this.stopHere(st, hit.reason, hit.text, hit.ids);
+          return;
+        }
+        if (tl.endStep !== undefined && tl.records.length <= limit) break; // the run is over
+        from = { step: limit - 1, event: Number.MAX_SAFE_INTEGER };
+        if (this.pauseRequested || this.terminated) {
+          const here = tl.stopsOf(limit - 1).at(-1);
+          if (here && !this.terminated) this.stopHere(here, 'pause', `paused after step ${limit - 1}`);
+          return;
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.running = false;
     }
     const last = tl.lastStop();
     if (last) this.setPos(last);
@@ -518,6 +549,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.sendResponse(response);
+    if (this.running) {
+      this.pauseRequested = true; // the running continue stops at its next slice boundary
+      return;
+    }
     const st = this.currentStop();
     if (st) this.stopHere(st, 'pause');
   }

@@ -148,8 +148,8 @@ export class Timeline {
   }
 
   /** The first stop after `pos` that satisfies `pred`, running the schedule forward as needed. */
-  findNext(pos: Position, pred: (st: Stop) => boolean, withEffects = false): Stop | undefined {
-    for (let s = Math.max(0, pos.step); this.ensure(s); s++) {
+  findNext(pos: Position, pred: (st: Stop) => boolean, withEffects = false, beforeStep = Infinity): Stop | undefined {
+    for (let s = Math.max(0, pos.step); s < beforeStep && this.ensure(s); s++) {
       for (const st of this.stopsOf(s, withEffects)) {
         if (comparePos(st, pos) > 0 && pred(st)) return st;
       }

@@ -525,6 +525,34 @@ describe('kvm-mmu-lab debug adapter', () => {
     }
   });
 
+  it('a long continue yields between slices and can be paused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-dap-'));
+    const file = path.join(dir, 'long.kvmmmu.yaml');
+    const ops = Array.from({ length: 4000 }, () => '      - { op: exit_guest }').join('\n');
+    fs.writeFileSync(
+      file,
+      `name: long\nvm: { era: "6.1", mmu: tdp, vcpus: 1, memslots: [{ id: 0, baseGfn: 0, npages: 16, hva: 0x1000 }] }\nthreads:\n  - id: vcpu0\n    kind: vcpu\n    vcpu: 0\n    ops:\n${ops}\n`,
+    );
+    await fresh();
+    try {
+      await launch({ scenario: file, stopOnEntry: true });
+      const stopped = dc.waitForEvent('stopped', 20000);
+      await dc.continueRequest({ threadId: 1 });
+      await dc.pauseRequest({ threadId: 1 });
+      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(ev.body.reason, 'pause');
+      const st = ((await dc.customRequest('state')).body as { step: number }).step;
+      assert.ok(st > 0 && st < 3999, `paused at step ${st}`);
+      // continuing from the pause runs to the end
+      const end = dc.waitForEvent('terminated', 20000);
+      await dc.continueRequest({ threadId: 1 });
+      await end;
+    } finally {
+      await close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an engine error during continue stops at the last good position with the error', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-dap-'));
     const file = path.join(dir, 'crash.kvmmmu.yaml');
