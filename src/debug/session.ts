@@ -634,7 +634,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   // threads, stack, variables
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const live = this.timeline ? this.view().threads : [];
+    // while a continue runs, do not rewind the engine to the old position just to name threads
+    const live = this.timeline && !this.running ? this.view().threads : [];
     for (const t of live) if (!this.threads.includes(t.id)) this.threadId(t.id);
     const kinds = new Map(live.map((t) => [t.id, t.kind]));
     response.body = { threads: this.threads.map((t, i) => new Thread(i + 1, kinds.has(t) ? `${t} (${kinds.get(t)})` : t)) };
