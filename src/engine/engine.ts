@@ -172,6 +172,7 @@ export class EngineImpl implements EngineInternals {
     if (kvm.violations.length) kvm.violations = [];
     kvm.step = this.pos + 1;
     kvm.cur = t.ctx;
+    kvm.lastFrame = null;
     const effBefore = kvm.nEff;
     let opIndex = t.opIndex;
     if (t.gen === null) {

@@ -117,6 +117,8 @@ export class Kvm {
 
   private files = new Map<string, string>();
   private frameCache = new Map<string, Frame>();
+  /** Most recently entered frame (reported with state violations found after the stack unwound). */
+  lastFrame: Frame | null = null;
   private lockPts = new Map<string, Pt>();
   private pt2Cache = new Map<string, Map<string, Pt>>();
   /** Interned point `${fn}:${suffix}` without building the string on every call. */
@@ -158,11 +160,13 @@ export class Kvm {
     if (!this.tr) {
       // counting mode: frames are shared per function (no per-call allocation)
       const f: Frame = { fn, file };
+      this.lastFrame = f;
       this.frameCache.set(key, f);
       t.stack.push(f);
       return;
     }
     const f: Frame = { fn, file };
+    this.lastFrame = f;
     if (this.tr) {
       if (args) f.args = args;
       t.stack.push(f);
@@ -201,7 +205,7 @@ export class Kvm {
     if (!this.applies) this.applies = invariantsFor(this.p.id);
     if (!this.applies.has(id)) return;
     const t = this.cur;
-    const tf = t ? this.top(t) : undefined;
+    const tf = (t ? this.top(t) : undefined) ?? this.lastFrame ?? undefined;
     const f = tf ? { ...tf } : undefined;
     this.violations.push({ id, message, step: this.step, thread: t ? t.id : '-', frame: f, objects });
   }
