@@ -104,6 +104,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private readonly configured = new Promise<void>((resolve) => (this.configurationDone = resolve));
   private terminated = false;
   private running = false;
+  private readonly threadKinds = new Map<ThreadId, string>();
   private pauseRequested = false;
   private wholeRunEntries: Record<string, { count: number; lastStep: number }> | undefined;
 
@@ -637,7 +638,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     // while a continue runs, do not rewind the engine to the old position just to name threads
     const live = this.timeline && !this.running ? this.view().threads : [];
     for (const t of live) if (!this.threads.includes(t.id)) this.threadId(t.id);
-    const kinds = new Map(live.map((t) => [t.id, t.kind]));
+    for (const t of live) this.threadKinds.set(t.id, t.kind);
+    const kinds = this.threadKinds;
     response.body = { threads: this.threads.map((t, i) => new Thread(i + 1, kinds.has(t) ? `${t} (${kinds.get(t)})` : t)) };
     this.sendResponse(response);
   }
