@@ -40,6 +40,7 @@ import {
 } from './variables';
 import { formatScalar } from './format';
 import { pointCalls } from './fallback-resolver';
+import { aliasesOf } from '../kernel/aliases';
 
 export const DEBUG_TYPE = 'kvm-mmu-lab';
 /** Atomic steps a `continue` examines before it yields to the event loop (and honours `pause`). */
@@ -92,7 +93,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private pos: Position = ENTRY;
   private threads: ThreadId[] = [];
   private readonly sourceBps = new Map<string, SourceBp[]>();
-  private fnBps: Array<{ id: number; name: string }> = [];
+  private fnBps: Array<{ id: number; name: string; names: string[] }> = [];
   private dataBps: Array<{ id: number; dataId: string }> = [];
   private breakOnViolation = true;
   private nextBpId = 1;
@@ -161,8 +162,10 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       this.sendErrorResponse(response, { id: 1002, format: `Cannot launch: ${String(e instanceof Error ? e.message : e)}`.replace(/[{}]/g, ''), showUser: true });
       return;
     }
-    // wait (briefly) for breakpoints to be configured
-    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
+    // wait for the client to configure breakpoints (configurationDone), but not forever
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.configured, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     this.sendResponse(response);
     this.sendEvent(new OutputEvent(`KVM MMU Lab: ${this.scenario.name} (${this.scenario.engine.config.era}, ${this.scenario.engine.config.mmu}${this.scenario.engine.config.bug ? `, bug ${this.scenario.engine.config.bug}` : ''})\n`, 'console'));
     if (args.stopOnEntry) this.stopHere(this.timeline.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario');
@@ -170,6 +173,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.terminated = true; // a running continue stops at its next slice
     this.sendResponse(response);
   }
 
@@ -270,7 +274,9 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const known = this.deps.isSimulated;
     const all = args.breakpoints.map((b) => {
       const name = b.name.trim().replace(/\(\)$/, '');
-      return { id: this.nextBpId++, name, verified: !known || known(name) };
+      // the name of any era matches (kvm_mmu_invalidate_zap_all_pages also stops in kvm_mmu_zap_all_fast)
+      const names = [name, ...aliasesOf(name)];
+      return { id: this.nextBpId++, name, names, verified: !known || names.some(known) };
     });
     this.fnBps = all.filter((b) => b.verified);
     response.body = {
@@ -340,7 +346,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
         }
       }
       for (const b of this.fnBps) {
-        if (b.name === fn) {
+        if (b.names.includes(fn)) {
           ids.push(b.id);
           if (ids.length === 1) reason = 'function breakpoint';
         }

@@ -221,6 +221,17 @@ describe('kvm-mmu-lab debug adapter', () => {
     }
   });
 
+  it('a function breakpoint under an older kernel name stops in the renamed function', async () => {
+    await fresh();
+    try {
+      const { stopped } = await launch({}, { fnBps: ['kvm_mmu_invalidate_zap_all_pages'] });
+      assert.equal(stopped.body.reason, 'function breakpoint');
+      assert.equal((await topOf(stopped)).name, 'kvm_mmu_zap_all_fast');
+    } finally {
+      await close();
+    }
+  });
+
   it('step in / over / out follow the call depth; step back and reverse continue go backwards', async () => {
     await fresh();
     try {
