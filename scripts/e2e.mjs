@@ -17,7 +17,7 @@
 // otherwise code-server (npm) + Debian chromium + playwright-core. The UI phase always uses code-server:
 // it installs the packaged .vsix with `code-server --install-extension` and drives the workbench.
 // Exit status 0 only when every test and check passed. Stdout ends with `e2e: …` / `ui: …` lines.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, basename } from 'node:path';
 import { format } from 'node:util';
 import { spawnSync } from 'node:child_process';
@@ -205,15 +205,23 @@ async function uiPhase(hostPromise) {
     installedOk ? undefined : (inst.stdout + inst.stderr + list.stdout).trim());
   if (!installedOk) return;
 
-  // 2. A normal (non-development) window on the demo workspace, driven through chromium.
+  // 2. A throw-away copy of the workspace (the checks may write into it: launch.json, a broken scenario),
+  //    folder name kept (the explorer shows DEMO), with test/e2e/fixtures/ui-workspace/ copied over it.
+  const uiWorkspace = join(makeTempDir('kvm-ui-ws-'), basename(workspace));
+  cpSync(workspace, uiWorkspace, { recursive: true });
+  const overlay = join(ROOT, 'test/e2e/fixtures/ui-workspace');
+  if (existsSync(overlay)) cpSync(overlay, uiWorkspace, { recursive: true });
+  say(`ui workspace: copy of ${workspace} at ${uiWorkspace}`);
+
+  // 3. A normal (non-development) window on that workspace, driven through chromium.
   const server = await startCodeServer(host, dirs, { smokeDriver: false });
   const browser = await launchChromium();
   const logLines = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('console', (m) => logLines.push(`[${m.type()}] ${m.text()}`));
-    const ctx = { page, baseUrl: server.baseUrl, workspace, root: ROOT, shotsDir, ui, state: {} };
-    await page.goto(workbenchUrl(server.baseUrl, workspace));
+    const ctx = { page, baseUrl: server.baseUrl, workspace: uiWorkspace, sourceWorkspace: workspace, root: ROOT, shotsDir, ui, state: {} };
+    await page.goto(workbenchUrl(server.baseUrl, uiWorkspace));
     const steps = [];
     const uiDir = join(ROOT, 'test/e2e/ui');
     for (const f of readdirSync(uiDir).filter((n) => n.endsWith('.mjs')).sort()) {
