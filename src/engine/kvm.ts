@@ -216,6 +216,18 @@ export class Kvm {
     if (this.tr) this.fx({ kind: 'stat', stat: name, old, new: old + delta }); else this.nEff++;
   }
 
+  /** A "calls X" point when X exists in the era (the call site the kernel index resolves). */
+  callsPoint(t: ThreadCtx, key: string): void {
+    const fn = this.N(key);
+    this.point(t, symbolExists(fn, this.p.id) ? 'calls ' + fn : 'requests on every vCPU');
+  }
+
+  /** n_used_mmu_pages; 2.6 kept n_free_mmu_pages (= n_alloc_mmu_pages - used) instead. */
+  usedField(old: number, nw: number): void {
+    if (this.v < 3) this.vmField('n_free_mmu_pages', this.s.nMax - old, this.s.nMax - nw);
+    else this.vmField('n_used_mmu_pages', old, nw);
+  }
+
   vmField(field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'vm-field', field, old, new: nw }); else this.nEff++; }
   spField(sp: Sp, field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'sp-field', sp: sp.id, field, old, new: nw }); else this.nEff++; }
 
@@ -583,7 +595,7 @@ export class Kvm {
 
   kvmFlushRemoteTlbs(t: ThreadCtx): void {
     this.enter(t, 'kvm_flush_remote_tlbs');
-    this.point(t, 'calls ' + this.N('make_all_cpus_request'));
+    this.callsPoint(t, 'make_all_cpus_request');
     this.makeAllCpusRequest(t, 'KVM_REQ_TLB_FLUSH');
     this.stat('remote_tlb_flush');
     this.s.flushPending = false;
@@ -762,7 +774,7 @@ export class Kvm {
   modUsed(d: number): void {
     const old = this.s.nUsed;
     this.s.nUsed += d;
-    this.vmField('n_used_mmu_pages', old, this.s.nUsed);
+    this.usedField(old, this.s.nUsed);
   }
 
   /** account_shadowed: write-protect the guest page table gfn and pin huge frames around it. */
@@ -1031,7 +1043,7 @@ export class Kvm {
     this.setInvalid(sp);
     this.stat('mmu_shadow_zapped');
     if (inUse && !wasObsolete) {
-      this.point(t, 'calls ' + this.N('make_all_cpus_request'));
+      this.callsPoint(t, 'make_all_cpus_request');
       if (this.p.reloadRequest === 'KVM_REQ_MMU_RELOAD') { this.enter(t, 'kvm_reload_remote_mmus'); this.makeAllCpusRequest(t, 'KVM_REQ_MMU_RELOAD'); this.leave(t); }
       else this.makeAllCpusRequest(t, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS');
     }
@@ -1851,7 +1863,7 @@ export class Kvm {
     this.s.rt3Window = 'mmu_valid_gen changed';
     if (this.tdpOn) this.tdpInvalidateRoots(t);
     if (this.bug === 'yield-before-free-request') yield* this.condResched(t, 'yield before request');
-    this.point(t, 'calls ' + this.N('make_all_cpus_request'));
+    this.callsPoint(t, 'make_all_cpus_request');
     if (this.p.reloadRequest === 'KVM_REQ_MMU_RELOAD') { this.enter(t, 'kvm_reload_remote_mmus'); this.makeAllCpusRequest(t, 'KVM_REQ_MMU_RELOAD'); this.leave(t); }
     else this.makeAllCpusRequest(t, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS');
     this.s.rt3Window = null;
@@ -2011,7 +2023,7 @@ export class Kvm {
         goal = used;
         const old = this.s.nUsed;
         this.s.nUsed = used;   // n_free_mmu_pages = 0: "used" becomes the computed value
-        this.vmField('n_used_mmu_pages', old, used);
+        this.usedField(old, used);
       }
     } else if (this.s.nUsed > goal) {
       this.enter(t, 'zap_oldest');
@@ -2027,7 +2039,8 @@ export class Kvm {
     }
     const old = this.s.nMax;
     this.s.nMax = goal;
-    this.vmField('n_max_mmu_pages', old, goal);
+    if (this.v < 3) { this.vmField('n_alloc_mmu_pages', old, goal); this.vmField('n_free_mmu_pages', old - this.s.nUsed, goal - this.s.nUsed); }
+    else this.vmField('n_max_mmu_pages', old, goal);
     this.unlock(t);
     this.leave(t);
   }

@@ -121,7 +121,9 @@ function mk(id: EraId, label: string, p: Omit<EraProfile, 'id' | 'label' | 'name
     id, label, ...p,
     mmuDir: v < 5.5 ? 'arch/x86/kvm' : 'arch/x86/kvm/mmu',
     names: names(id),
-    fieldNames: v < 6.1
+    fieldNames: v < 3
+      ? { mmu_invalidate_seq: 'mmu_notifier_seq', mmu_invalidate_in_progress: 'mmu_notifier_count', mmu_invalidate_range: '-', n_used_mmu_pages: 'n_alloc_mmu_pages - n_free_mmu_pages', n_max_mmu_pages: 'n_alloc_mmu_pages' }
+      : v < 6.1
       ? { mmu_invalidate_seq: 'mmu_notifier_seq', mmu_invalidate_in_progress: 'mmu_notifier_count', mmu_invalidate_range: v >= 5.12 ? 'mmu_notifier_range_start/end' : '-' }
       : { mmu_invalidate_seq: 'mmu_invalidate_seq', mmu_invalidate_in_progress: 'mmu_invalidate_in_progress', mmu_invalidate_range: 'mmu_invalidate_range_start/end' },
   };

@@ -144,3 +144,24 @@ test('catalogues: profiles, bugs, invariants, symbols', () => {
   assert.equal(mmuc.files['3.11'], 'arch/x86/kvm/mmu.c');
   assert.equal(mmuc.files['6.19'], 'arch/x86/kvm/mmu/mmu.c');
 });
+
+test('every field, stat and request named in effects is a kernel symbol of its era', () => {
+  const byName = new Map(KERNEL_SYMBOLS.map((k) => [k.name, k]));
+  const missing = new Set<string>();
+  const need = (name: string, era: EraId) => { const k = byName.get(name); if (!k || !k.files[era]) missing.add(`${name}@${era}`); };
+  for (const sc of OP_SCENARIOS) {
+    const e = createEngine({ config: sc.cfg, threads: sc.threads });
+    runSchedule(e, { kind: 'sequential' });
+    const era = sc.cfg.era;
+    for (const h of e.history) for (const ev of h.events) {
+      if (ev.kind === 'point' && ev.frame.point?.startsWith('calls ')) need(ev.frame.point.slice(6), era);
+      if (ev.kind !== 'effect') continue;
+      const f = ev.effect;
+      if (f.kind === 'vm-field' || f.kind === 'sp-field') need(f.field.split('.')[0], era);
+      else if (f.kind === 'stat') need(f.stat, era);
+      else if (f.kind === 'request-set' || f.kind === 'request-clear') need(f.request, era);
+      else if (f.kind === 'root-ref') need(f.field, era);
+    }
+  }
+  assert.deepEqual([...missing].sort(), []);
+});
