@@ -843,6 +843,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
           view: this.view(),
           record: this.pos.step >= 0 ? tl.records[this.pos.step] : undefined,
           violations: this.violationsSoFar(),
+          scenario: this.scenario?.name,
         };
         this.sendResponse(response);
         return;

@@ -47,11 +47,12 @@ export interface DebugLive {
   runEntries: Record<string, FunctionEntry>;
   /** Steps taken by the engine (0 = initial state), as in the hover's LiveValues; `position.step` is the history index. */
   step: number;
+  /** Display name of the scenario (its `scenario:` name). */
+  scenario?: string;
   /** The current atomic step (undefined at the entry). */
   record?: StepRecord;
   /** Violations reported up to and including the current step. */
   violations: Violation[];
-  scenario?: string;
 }
 
 export interface DebuggerApi {
@@ -130,7 +131,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
   const refresh = async (session: vscode.DebugSession, position: PositionInfo): Promise<void> => {
     try {
       const [state, soFar, run] = await Promise.all([
-        session.customRequest('state') as Promise<{ view: StateView; record?: StepRecord; violations?: Violation[] }>,
+        session.customRequest('state') as Promise<{ view: StateView; record?: StepRecord; violations?: Violation[]; scenario?: string }>,
         session.customRequest('functionEntries') as Promise<{ entries: Record<string, FunctionEntry> }>,
         session.customRequest('functionEntries', { all: true }) as Promise<{ entries: Record<string, FunctionEntry> }>,
       ]);
@@ -143,7 +144,7 @@ export function registerDebugger(context: vscode.ExtensionContext, deps: Extensi
         step: state.view.step,
         ...(state.record ? { record: state.record } : {}),
         violations: state.violations ?? [],
-        scenario: session.configuration.scenario as string | undefined,
+        scenario: state.scenario ?? path.basename(String(session.configuration.scenario ?? '')),
       };
     } catch {
       live = undefined;
