@@ -71,15 +71,14 @@ export class LiveRunHub implements PanelSource, vscode.Disposable {
     if (driver === 'debug') {
       const live = this.debuggerApi.live();
       if (!live) return undefined;
-      const active = this.scenarios.active;
       return {
         driver,
         name: live.scenario,
         state: live.state,
-        record: undefined,
+        record: live.record,
         history: [],
         position: live.step,
-        violations: active?.engine.violations() ?? [],
+        violations: live.violations,
       };
     }
     const active = this.scenarios.active;
