@@ -34,10 +34,10 @@ export const INVARIANTS: InvariantInfo[] = [
   inv('RT-1', 'never load an invalid or obsolete root', ['S', 'T'], ALL, 'event', 'A vCPU may only start using a root whose page is valid and of the current generation.'),
   inv('RT-2', 'roots are freed only at refcount zero', ['S', 'T'], ALL, 'state+event', 'root_count/tdp_mmu_root_count equals the references held; a referenced root page is never freed.'),
   inv('RT-3', 'invalidate and request in one locked section', ['S', 'T'], FAST, 'event', 'Between bumping the generation (or invalidating TDP roots) and posting the reload/free-obsolete request, mmu_lock must not be dropped.'),
-  inv('RT-4', 'request after the invalid bit', ['S'], ALL, 'none', 'The free-obsolete request is posted only once role.invalid is visible; the engine sets the bit before requesting by construction.'),
+  inv('RT-4', 'request after the invalid bit', ['S', 'T'], ALL, 'event', 'The reload/free-obsolete request is posted only once role.invalid (or the TDP roots\' invalid mark) is set.'),
   inv('RT-5', 'notifier unmaps reach invalid roots', ['T'], TDP, 'event', 'An MMU-notifier unmap must also zap SPTEs that sit in invalidated-but-not-yet-freed TDP roots.'),
   inv('RT-6', 'free every obsolete root', ['S', 'T'], ['5.18', '6.1', '6.19'], 'event', 'Servicing KVM_REQ_MMU_FREE_OBSOLETE_ROOTS leaves no obsolete root in the current slot or any prev_roots slot.'),
-  inv('RT-7', 'read-lock yield-safe walks see valid roots only', ['T'], TDP, 'none', 'Yielding root iterators under the read lock skip invalid roots, except the invalidated-root zapper; encoded in the walkers.'),
+  inv('RT-7', 'read-lock yield-safe walks see valid roots only', ['T'], TDP, 'event', 'Only the invalidated-root zapper may yield while walking roots under the read lock; other read-lock walkers visit valid roots without yielding.'),
   inv('RT-8', 'root load flushes the current TLB context', ['S', 'T'], ALL, 'event', 'kvm_mmu_load ends with a flush of the current context, so entries tagged with a recycled root are never used.'),
   inv('FZ-1', 'no guest entry with an obsolete root', ['S', 'T'], FAST, 'event', 'After mmu_valid_gen changes, no vCPU enters the guest on a root of the old generation.'),
   inv('FZ-2', 'new pages carry the current generation', ['S'], FAST, 'event', 'Pages created after the bump are stamped with the new mmu_valid_gen and lookups skip obsolete pages.'),
@@ -47,7 +47,7 @@ export const INVARIANTS: InvariantInfo[] = [
   inv('FZ-6', 'invalidated TDP roots zapped before return', ['T'], TDP, 'none', 'The fast zap waits for (or performs) the zap of invalidated TDP roots before returning.'),
   inv('US-1', 'only level-1 indirect pages are unsync', ['S'], UNSYNC, 'state', 'unsync is set only on 4K pages that shadow a guest page table.'),
   inv('US-2', 'unsync bitmap matches the children', ['S'], UNSYNC, 'state', 'A child that is unsync or has unsync children has its bit set in the parent; unsync_children counts the bits (stale bits allowed).'),
-  inv('US-3', 'unsync pages reachable from a root', ['S'], UNSYNC, 'none', 'Every unsync page has a marked path from some root so that a root sync finds it.'),
+  inv('US-3', 'unsync pages reachable from a root', ['S'], UNSYNC, 'state', 'Every linked unsync page has a path of set unsync_child_bitmap bits up to a page with no parents, so a root sync finds it.'),
   inv('US-4', 'unsync before writable', ['S'], UNSYNC, 'none', 'The unsync mark is set before the SPTE that lets the guest write the table; the engine orders it by construction.'),
   inv('US-5', 'zap unsync descendants first', ['S'], UNSYNC, 'none', 'Zapping a page first zaps its unsync descendants so none is left pending.'),
   inv('RM-1', 'rmap consistency', ['S'], ALL, 'state+event', 'Every present leaf SPTE of the shadow MMU is in exactly one rmap (gfn, level) and every rmap entry points at such an SPTE.'),
@@ -147,6 +147,23 @@ export class Auditor {
         }
       }
     }
+    // US-3: a linked unsync page reaches a parentless page through set bits
+    const reach = new Map<number, boolean>();
+    const up = (id: number, depth: number): boolean => {
+      const known = reach.get(id);
+      if (known !== undefined) return known;
+      const sp = s.sps.get(id);
+      if (!sp || depth > 8) return false;
+      const parents = kvm.listEntries(sp.parentPtes);
+      let ok = parents.length === 0;
+      for (const p of parents) {
+        const par = s.sps.get(sptepSp(p));
+        if (par && par.unsyncBitmap.includes(sptepIndex(p)) && up(par.id, depth + 1)) { ok = true; break; }
+      }
+      reach.set(id, ok);
+      return ok;
+    };
+    for (const sp of shadow) if (sp.unsync && sp.parentPtes !== 0 && !up(sp.id, 0)) this.v('US-3', `unsync sp#${sp.id} is not reachable from a root through unsync bits`, [`sp#${sp.id}`]);
     // RM-3 parent_ptes
     for (const sp of shadow) {
       const want = (childRefs.get(sp.id) ?? []).sort((a, b) => a - b).join(',');

@@ -274,6 +274,8 @@ export class Kvm {
   /** cond_resched_lock / cond_resched_rwlock_write: drop the lock, let others run, retake it. */
   *condResched(t: ThreadCtx, point: string): Gen {
     const mode = t.held!;
+    // RT-7: only the invalidated-root zapper may yield under the read lock while walking roots
+    if (mode === 'read' && this.top(t)?.fn !== 'kvm_tdp_mmu_zap_invalidated_roots') this.violate('RT-7', `yield under mmu_lock read in ${this.top(t)?.fn}`, [`thread ${t.id}`]);
     this.point(t, 'before yield');
     this.unlock(t);
     yield { point: (this.top(t)?.fn ?? '?') + ':' + point, acquire: mode };
@@ -1043,6 +1045,7 @@ export class Kvm {
     this.setInvalid(sp);
     this.stat('mmu_shadow_zapped');
     if (inUse && !wasObsolete) {
+      if (!sp.invalid) this.violate('RT-4', `free-obsolete request for sp#${sp.id} posted before role.invalid is set`, [`sp#${sp.id}`]);
       this.callsPoint(t, 'make_all_cpus_request');
       if (this.p.reloadRequest === 'KVM_REQ_MMU_RELOAD') { this.enter(t, 'kvm_reload_remote_mmus'); this.makeAllCpusRequest(t, 'KVM_REQ_MMU_RELOAD'); this.leave(t); }
       else this.makeAllCpusRequest(t, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS');
@@ -1863,6 +1866,7 @@ export class Kvm {
     this.s.rt3Window = 'mmu_valid_gen changed';
     if (this.tdpOn) this.tdpInvalidateRoots(t);
     if (this.bug === 'yield-before-free-request') yield* this.condResched(t, 'yield before request');
+    if (this.auditEvents) for (const id of this.s.tdpRoots) if (!this.s.sps.get(id)?.invalid) this.violate('RT-4', `request posted while TDP root sp#${id} is not yet invalid`, [`sp#${id}`]);
     this.callsPoint(t, 'make_all_cpus_request');
     if (this.p.reloadRequest === 'KVM_REQ_MMU_RELOAD') { this.enter(t, 'kvm_reload_remote_mmus'); this.makeAllCpusRequest(t, 'KVM_REQ_MMU_RELOAD'); this.leave(t); }
     else this.makeAllCpusRequest(t, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS');

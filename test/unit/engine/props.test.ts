@@ -90,7 +90,7 @@ function check(era: EraId, mmu: MmuKind, runs: number): void {
     assert.ok(e.isDone(), 'did not finish');
     const v = e.violations();
     assert.deepEqual(v.map((x) => `${x.id} @${x.step} ${x.thread}: ${x.message} [${x.frame?.fn}]`), []);
-  }), { numRuns: runs, seed: 42, endOnFailure: true });
+  }), { numRuns: runs, seed: Number(process.env.KVM_PROP_SEED ?? 42), endOnFailure: true });
 }
 
 const MATRIX: Array<[EraId, MmuKind]> = [];
