@@ -1054,6 +1054,18 @@ static bool is_page_fault_stale(struct kvm_vcpu *vcpu, struct kvm_page_fault *fa
 	return fault->slot && mmu_invalidate_retry_gfn(vcpu->kvm, fault->mmu_seq, fault->gfn);
 }
 
+/*
+ * Demo skeleton: the last word of a fault. Whatever the outcome, the
+ * reference on the faulted-in page is handed back here; when a mapping was
+ * installed the page is also marked accessed (and dirty for a write).
+ */
+static void kvm_mmu_finish_page_fault(struct kvm_vcpu *vcpu,
+				      struct kvm_page_fault *fault, int r)
+{
+	kvm_release_faultin_page(vcpu->kvm, fault->refcounted_page,
+				 r == RET_PF_RETRY, fault->map_writable);
+}
+
 static int direct_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	int r;
