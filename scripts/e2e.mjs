@@ -233,8 +233,10 @@ async function uiPhase(hostPromise) {
       n++;
       const shot = join(shotsDir, `${String(n).padStart(2, '0')}-${step.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}.png`);
       t = Date.now();
-      if (step.skip && step.skip(ctx)) {
-        say(`  - ${step.name}: skipped (${step.skip(ctx)})`);
+      const skipped = step.skip && step.skip(ctx);
+      if (skipped) {
+        summary.ui.checks.push({ name: step.name, state: 'skipped', reason: String(skipped) });
+        say(`  - ${step.name}: skipped (${skipped})`);
         continue;
       }
       try {

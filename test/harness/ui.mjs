@@ -45,6 +45,7 @@ export async function quickOpen(page, fileName, hint = fileName) {
     await page.keyboard.press('Escape').catch(() => {});
   }
   await page.locator('.editor-instance .view-lines .view-line').first().waitFor({ timeout: 30_000 });
+  await page.mouse.move(1395, 450); // off the breadcrumbs the click left it on (no stray tooltip)
 }
 
 /** Ctrl+G to a 1-based line in the active editor (reveals it, cursor at its start). */
@@ -150,12 +151,17 @@ export async function hoverWord(page, word, timeout = 15_000, until) {
   const deadline = Date.now() + 20_000;
   while (!(box = await wordBox(page, word)) && Date.now() < deadline) await page.waitForTimeout(250);
   if (!box) throw new Error(`${word} is not visible in the active editor`);
-  await page.keyboard.press('Escape').catch(() => {});
-  await page.mouse.move(5, 5);
-  await page.mouse.move(box.x + Math.min(box.width / 2, 12), box.y + box.height / 2, { steps: 4 });
   const hover = hoverLocator(page);
+  const point = async () => {
+    await page.keyboard.press('Escape').catch(() => {});
+    await page.mouse.move(5, 5);
+    await page.mouse.move(box.x + Math.min(box.width / 2, 12), box.y + box.height / 2, { steps: 4 });
+  };
+  await point();
   try {
-    await hover.waitFor({ state: 'visible', timeout });
+    // a busy machine can swallow the first mouse move: point at the word once more before giving up
+    try { await hover.waitFor({ state: 'visible', timeout: Math.min(timeout, 10_000) }); }
+    catch { await point(); await hover.waitFor({ state: 'visible', timeout }); }
     if (until) await page.waitForFunction((src) => {
       const el = document.querySelector('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents');
       return !!el && new RegExp(src).test(el.innerText);
