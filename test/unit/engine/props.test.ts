@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createEngine, PROFILES } from '../../../src/engine';
-import type { EraId, MmuKind, Op, ThreadSpec } from '../../../src/engine';
+import type { BugId, EraId, MmuKind, Op, ThreadSpec } from '../../../src/engine';
+import { BUGS } from '../../../src/engine';
 import { vm, hvaOf, shadowGuest, T2A, T2B, T1, EMPTY, BASE } from './helpers';
 
 const GFNS = [BASE, BASE + 1, BASE + 2, BASE + 0x200, BASE + 0x201, BASE + 0x5ff];
@@ -64,10 +65,31 @@ function scenario(mmu: MmuKind) {
     v0: fc.array(vcpuOp(mmu), { minLength: 2, maxLength: 8 }),
     v1: fc.array(vcpuOp(mmu), { minLength: 0, maxLength: 5 }),
     io: fc.array(ioctlOp, { minLength: 0, maxLength: 3 }),
-    mn: fc.array(notifierOp, { minLength: 0, maxLength: 3 }),
+    mn: fc.array(fc.oneof(notifierOp.map((o) => [o]), gfnArb.map((g): Op[] => [{ op: 'invalidate_range_start', hva: hvaOf(g), npages: 2 }, { op: 'invalidate_range_end', hva: hvaOf(g), npages: 2 }])), { minLength: 0, maxLength: 3 }).map((xs) => xs.flat()),
     rc: fc.array(reclaimOp, { minLength: 0, maxLength: 2 }),
     choices: fc.array(fc.nat(7), { minLength: 0, maxLength: 200 }),
   });
+}
+
+type Sc = ReturnType<typeof scenario> extends fc.Arbitrary<infer T> ? T : never;
+
+function runScenario(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId) {
+  const threads: ThreadSpec[] = [
+    { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: sc.v0 },
+    { id: 'vcpu1', kind: 'vcpu', vcpu: 1, ops: sc.v1 },
+    { id: 'ioctl', kind: 'ioctl', ops: sc.io },
+    { id: 'mmu_notifier', kind: 'notifier', ops: sc.mn },
+    { id: 'reclaim', kind: 'reclaim', ops: sc.rc },
+  ];
+  const base = mmu === 'shadow' ? vm(era, mmu, { vcpus: 2, guestPageTables: shadowGuest(), guestCr3: [T2A, T2B] }) : vm(era, mmu, { vcpus: 2 });
+  const e = createEngine({ config: bug ? { ...base, bug } : base, threads });
+  let k = 0;
+  for (let n = 0; n < 2000 && !e.isDone(); n++) {
+    const r = e.runnableThreads();
+    if (!r.length) break;
+    e.step(r[(sc.choices[k++ % Math.max(1, sc.choices.length)] ?? 0) % r.length]);
+  }
+  return e;
 }
 
 function check(era: EraId, mmu: MmuKind, runs: number): void {
@@ -102,4 +124,20 @@ MATRIX.push(['6.19', 'nested'], ['5.18', 'nested']);
 
 for (const [era, mmu] of MATRIX) {
   test(`no violation on random schedules: ${era} ${mmu}`, () => check(era, mmu, Number(process.env.KVM_PROP_RUNS ?? 25)));
+}
+
+// The same random search finds each bug variant (mutation check of the property + auditor).
+const BUG_SEARCH: Array<[BugId, EraId, MmuKind]> = [
+  ['gup-no-seq-retry', '6.19', 'tdp'],
+  ['yield-before-free-request', '5.18', 'tdp'],
+  ['notifier-skips-invalid-roots', '5.17', 'tdp'],
+  ['prev-roots-not-freed', '5.18', 'shadow'],
+  ['fast-aging-skips-shadow', '6.19', 'nested'],
+];
+for (const [bug, era, mmu] of BUG_SEARCH) {
+  test(`random schedules find ${bug} (${era} ${mmu})`, () => {
+    const want = new Set(BUGS[bug].invariants);
+    const r = fc.check(fc.property(scenario(mmu), (sc) => !runScenario(era, mmu, sc, bug).violations().some((v) => want.has(v.id))), { numRuns: 3000, seed: 42 });
+    assert.ok(r.failed, `${bug} not found in ${r.numRuns} runs`);
+  });
 }
