@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createEngine, PROFILES } from '../../../src/engine';
 import type { BugId, EraId, MmuKind, Op, ThreadSpec } from '../../../src/engine';
-import { BUGS } from '../../../src/engine';
+import { BUGS, KERNEL_SYMBOLS } from '../../../src/engine';
 import { vm, hvaOf, shadowGuest, T2A, T2B, T1, EMPTY, BASE } from './helpers';
 
 const GFNS = [BASE, BASE + 1, BASE + 2, BASE + 0x200, BASE + 0x201, BASE + 0x5ff];
@@ -143,3 +143,33 @@ for (const [bug, era, mmu, buckets] of BUG_SEARCH) {
     assert.ok(r.failed, `${bug} not found in ${r.numRuns} runs`);
   });
 }
+
+// Every kernel name that random runs emit (frames, "calls X" points, fields, stats, requests) is in
+// KERNEL_SYMBOLS for the era, with the same file as the frame.
+test('random runs emit only kernel symbols of their era', () => {
+  const byName = new Map(KERNEL_SYMBOLS.map((k) => [k.name, k]));
+  const missing = new Set<string>();
+  let checked = 0;
+  for (const [era, mmu] of MATRIX) {
+    for (const sc of fc.sample(scenario(mmu), { numRuns: 15, seed: 7 })) {
+      const e = runScenario(era, mmu, sc);
+      const need = (name: string, file?: string) => {
+        const k = byName.get(name);
+        if (!k || !k.files[era]) missing.add(`${name}@${era}`);
+        else if (file !== undefined && k.files[era] !== file) missing.add(`${name}@${era} file ${file}`);
+      };
+      for (const h of e.history) for (const ev of h.events) {
+        if (ev.kind === 'call') { need(ev.frame.fn, ev.frame.file); checked++; }
+        else if (ev.kind === 'point' && ev.frame.point?.startsWith('calls ')) need(ev.frame.point.slice(6));
+        else if (ev.kind === 'effect') {
+          const f = ev.effect;
+          if (f.kind === 'vm-field' || f.kind === 'sp-field') need(f.field.split('.')[0]);
+          else if (f.kind === 'stat') need(f.stat);
+          else if (f.kind === 'request-set' || f.kind === 'request-clear') need(f.request);
+        }
+      }
+    }
+  }
+  assert.deepEqual([...missing].sort(), []);
+  assert.ok(checked > 5000, `only ${checked} frames checked`);
+});
