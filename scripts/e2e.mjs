@@ -170,6 +170,7 @@ async function mochaPhase(hostPromise) {
     say(`  ${t.state === 'passed' ? '✓' : '✗'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
     if (t.state !== 'passed' && t.error) say(t.error.split('\n').slice(0, 8).map((l) => `      ${l}`).join('\n'));
   }
+  summary.e2e.ms = Date.now() - t0;
   say(`e2e: mocha phase took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -257,6 +258,7 @@ async function uiPhase(hostPromise) {
     await browser.close().catch(() => {});
     server.stop();
   }
+  summary.ui.ms = Date.now() - t0;
   say(`ui: phase took ${((Date.now() - t0) / 1000).toFixed(1)} s, screenshots in ${shotsDir}`);
 }
 

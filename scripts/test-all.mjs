@@ -100,9 +100,9 @@ if (!skipE2e) {
   if (!s) tierLine('e2e', 0, 1, ms, `launcher status ${r.status}, no summary`);
   else {
     const host = `${s.host}, VS Code ${s.vscodeVersion}`;
-    tierLine('e2e', s.e2e.passed, s.e2e.failed, ms, host);
+    tierLine('e2e', s.e2e.passed, s.e2e.failed, s.e2e.ms ?? ms, host);
     const skipped = s.ui.checks.filter((c) => c.state === 'skipped');
-    tierLine('ui', s.ui.passed, s.ui.failed, 0, `${s.ui.checks.filter((c) => /\.png/.test(c.name)).length} screenshots in e2e-shots/${skipped.length ? `; skipped: ${skipped.map((c) => `${c.name} (${c.reason})`).join('; ')}` : ''}`);
+    tierLine('ui', s.ui.passed, s.ui.failed, s.ui.ms ?? 0, `${s.ui.checks.filter((c) => /\.png/.test(c.name)).length} screenshots in e2e-shots/${skipped.length ? `; skipped: ${skipped.map((c) => `${c.name} (${c.reason})`).join('; ')}` : ''}`);
     if (r.status !== 0 && !s.e2e.failed && !s.ui.failed) tierLine('e2e-launcher', 0, 1, 0, `status ${r.status}`);
   }
   rmSync(tmp, { recursive: true, force: true });

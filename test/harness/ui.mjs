@@ -17,19 +17,27 @@ async function quickInput(page, prefix, text, pick) {
   await box.fill(text);
   // The row whose label is exactly `pick` (so "KVM MMU Lab: Step" never runs "… Step Back", whatever the
   // recently-used order); Enter on the first row when no label matches exactly.
-  const exact = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escRe(pick)}\\s*$`) }) }).first();
+  // (keyboard only: a click would leave the mouse over the editor tabs, whose tooltip then sticks).
+  const exactRe = new RegExp(`^\\s*${escRe(pick)}\\s*$`);
+  const exact = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactRe }) }).first();
   const loose = page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first();
   await loose.waitFor({ state: 'visible', timeout: 30_000 });
-  if (await exact.count()) await exact.click();
-  else await page.keyboard.press('Enter');
+  if (await exact.count()) {
+    for (let i = 0; i < 12; i++) {
+      const focused = ((await page.locator('.quick-input-list .monaco-list-row.focused .label-name').first().innerText({ timeout: 2_000 }).catch(() => '')) || '').trim();
+      if (exactRe.test(focused)) break;
+      await page.keyboard.press('ArrowDown');
+    }
+  }
+  await page.keyboard.press('Enter');
 }
 
 /** Ctrl+P a file by name (exact file name, e.g. mmu.c and not tdp_mmu.c); resolves when its tab is active. */
 export async function quickOpen(page, fileName, hint = fileName) {
   const exact = new RegExp(`^${fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   const isOpen = () => page.waitForFunction((n) => document.title.startsWith(`${n} `), fileName, { timeout: 10_000 }).then(() => true, () => false);
-  // The result list fills in stages (history, then the file search) and re-binds its row elements, so a
-  // click can land on another file: check the title and try again.
+  // The result list fills in stages (history, then the file search) and re-binds its row elements, so the
+  // pick can land on another file: check the title and try again.
   for (let attempt = 1; ; attempt++) {
     await page.locator('.monaco-workbench').first().focus().catch(() => {});
     await page.keyboard.press('Control+P');
@@ -38,14 +46,20 @@ export async function quickOpen(page, fileName, hint = fileName) {
     await box.fill(hint);
     const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.waitForTimeout(300 * attempt); // let the list settle before clicking
-    await row.click({ timeout: 10_000 }).catch(() => {});
+    await page.waitForTimeout(300 * attempt); // let the list settle
+    // Keyboard, not a click: a click leaves the mouse where the new editor tab appears, and its tooltip
+    // (the file's path) then sticks in every later screenshot.
+    for (let i = 0; i < 12; i++) {
+      const focused = ((await page.locator('.quick-input-list .monaco-list-row.focused .label-name').first().innerText({ timeout: 2_000 }).catch(() => '')) || '').trim();
+      if (exact.test(focused)) break;
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
     if (await isOpen()) break;
     if (attempt >= 4) throw new Error(`quick open did not open ${fileName} (title: ${await page.title()})`);
     await page.keyboard.press('Escape').catch(() => {});
   }
   await page.locator('.editor-instance .view-lines .view-line').first().waitFor({ timeout: 30_000 });
-  await page.mouse.move(1395, 450); // off the breadcrumbs the click left it on (no stray tooltip)
 }
 
 /** Ctrl+G to a 1-based line in the active editor (reveals it, cursor at its start). */
@@ -193,7 +207,7 @@ export async function webviewFrameWith(page, selector, timeout = 60_000) {
 }
 
 /**
- * Pick a color theme through "Preferences: Color Theme" (typing `filter`, clicking the first row whose label
+ * Pick a color theme through "Preferences: Color Theme" (typing `filter`, choosing the first row whose label
  * matches `labelRe`, e.g. /^(Default )?Light Modern$/) and wait until the workbench switched to `kind`
  * ('vs' light, 'vs-dark' dark).
  */
@@ -204,7 +218,12 @@ export async function setColorTheme(page, filter, labelRe, kind) {
   await box.fill(filter);
   const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: labelRe }) }).first();
   await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await row.click();
+  for (let i = 0; i < 12; i++) {
+    const focused = ((await page.locator('.quick-input-list .monaco-list-row.focused .label-name').first().innerText({ timeout: 2_000 }).catch(() => '')) || '').trim();
+    if (labelRe.test(focused)) break;
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 20_000 }).catch(() => {});
   await page.waitForFunction((k) => {
     const wb = document.querySelector('.monaco-workbench');
