@@ -1998,7 +1998,10 @@ export class Kvm {
     if (this.tdpOn) {
       this.enter(t, 'kvm_tdp_mmu_zap_all');
       let n = 0;
-      for (const id of this.s.tdpRoots) { const r = this.s.sps.get(id); if (r) n += this.tdpZapLeafs(r, 0, 2 ** 36); }
+      for (const id of this.s.tdpRoots) {
+        const r = this.s.sps.get(id);
+        if (r && !(r.invalid && this.bug === 'notifier-skips-invalid-roots')) n += this.tdpZapLeafs(r, 0, 2 ** 36);
+      }
       if (n) this.kvmFlushRemoteTlbs(t);
       this.leave(t);
     }
@@ -2178,7 +2181,10 @@ export class Kvm {
       }
     }
     if (this.tdpOn) {
-      const skipInvalid = this.bug === 'notifier-skips-invalid-roots' || (fromZapRange && this.v >= 6.19);
+      // the 5.17 notifier unmap used the valid-only yield-safe iterator; 5.15's range-start unmap
+      // walked every root, but its zap-range/zap-all helpers skipped invalid roots (domain §7.3)
+      const bug = this.bug === 'notifier-skips-invalid-roots';
+      const skipInvalid = (bug && (fromZapRange || this.v >= 5.17)) || (fromZapRange && this.v >= 6.19);
       this.enter(t, fromZapRange ? 'tdp_zap_range' : 'kvm_tdp_mmu_unmap_gfn_range');
       for (const id of this.s.tdpRoots) {
         const r = this.s.sps.get(id);

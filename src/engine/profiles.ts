@@ -178,7 +178,7 @@ export const BUGS: Record<BugId, BugInfo> = {
     fix: 'test prev_roots[i].hpa for slot i',
   },
   'notifier-skips-invalid-roots': {
-    id: 'notifier-skips-invalid-roots', title: 'TDP MMU notifier unmap iterates valid roots only (kvm_tdp_mmu_get_root refuses invalid roots)',
+    id: 'notifier-skips-invalid-roots', title: 'TDP MMU zaps driven by MMU notifiers skip invalid roots (kvm_tdp_mmu_get_root refuses them): the range unmap in 5.17, the zap-range/zap-all helpers in 5.15 and 5.17',
     eras: ['5.15', '5.17'], invariants: ['RT-5', 'MN-4'], seed: '2021/2022 "Zap _all_ roots when unmapping gfn range in TDP MMU" (domain §7.6)',
     fix: 'walk all roots, invalid included, when unmapping for an MMU notifier',
   },
