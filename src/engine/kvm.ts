@@ -1864,6 +1864,7 @@ export class Kvm {
     this.vmField('mmu_valid_gen', old, this.s.gen);
     this.s.lockOps++;
     this.s.rt3Window = 'mmu_valid_gen changed';
+    const invalidated = this.tdpOn ? this.s.tdpRoots.filter((id) => !this.s.sps.get(id)?.invalid) : [];
     if (this.tdpOn) this.tdpInvalidateRoots(t);
     if (this.bug === 'yield-before-free-request') yield* this.condResched(t, 'yield before request');
     if (this.auditEvents) for (const id of this.s.tdpRoots) if (!this.s.sps.get(id)?.invalid) this.violate('RT-4', `request posted while TDP root sp#${id} is not yet invalid`, [`sp#${id}`]);
@@ -1873,7 +1874,11 @@ export class Kvm {
     this.s.rt3Window = null;
     yield* this.zapObsoletePages(t);
     this.unlock(t);
-    if (this.tdpOn) yield* this.tdpZapInvalidatedRoots(t);
+    if (this.tdpOn) {
+      yield* this.tdpZapInvalidatedRoots(t);
+      // FZ-6: roots invalidated by this fast zap hold no SPTEs once it returns
+      if (this.auditEvents) for (const id of invalidated) { const r = this.s.sps.get(id); if (r && r.nPresent > 0) this.violate('FZ-6', `invalidated TDP root sp#${id} still holds SPTEs after the fast zap returned`, [`sp#${id}`]); }
+    }
     this.leave(t);
   }
 
@@ -1974,6 +1979,13 @@ export class Kvm {
     }
     this.commitZap(t, list);
     this.s.zappedObsolete = [];
+    if (this.auditEvents) {
+      for (let id = this.s.activeTail; id >= 0;) {
+        const sp = this.s.sps.get(id)!;
+        if (this.isObsolete(sp) && !sp.invalid) { this.violate('FZ-3', `obsolete sp#${sp.id} left on active_mmu_pages after kvm_zap_obsolete_pages`, [`sp#${sp.id}`]); break; }
+        id = sp.prevA;
+      }
+    }
     this.leave(t);
   }
 
