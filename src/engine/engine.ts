@@ -169,7 +169,7 @@ export class EngineImpl implements EngineInternals {
     if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
     const kvm = this.kvm;
     if (kvm.tr || kvm.events.length) kvm.events = [];
-    if (kvm.violations.length) kvm.violations = [];
+    kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
     kvm.step = this.pos + 1;
     kvm.cur = t.ctx;
     kvm.lastFrame = null;

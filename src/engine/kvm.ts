@@ -983,7 +983,8 @@ export class Kvm {
       const child = this.childOf(this.getSpte(sp, i));
       if (!child || !isPresent(this.getSpte(sp, i))) { if (this.p.unsyncWalkClearsStale) this.clearUnsyncChildBit(sp, i); continue; }
       if (child.unsyncChildren) { out.push({ sp: child, leaf: false }); this.unsyncWalk(child, out); }
-      else if (child.unsync) out.push({ sp: child, leaf: true });
+      // like mmu_pages_add: an unsync page reached through a second parent is listed once
+      else if (child.unsync) { if (!out.some((e) => e.sp === child)) out.push({ sp: child, leaf: true }); }
       else if (this.p.unsyncWalkClearsStale) this.clearUnsyncChildBit(sp, i);
     }
   }

@@ -207,3 +207,27 @@ test('slow-zap-all variant zaps everything in one critical section', () => {
 test('bug table names an invariant for every correctness bug', () => {
   for (const b of Object.values(BUGS)) if (b.id !== 'slow-zap-all') assert.ok(b.invariants.length > 0, b.id);
 });
+
+test('an unsync page reached through two parent SPTEs is zapped and counted once (fixed form)', () => {
+  // T2D[0] and T2D[1] both point at T1, whose own mapping makes it unsync: mmu_unsync_walk meets it twice.
+  const T2D = 0x1040;
+  const guest = [
+    { gfn: T2D, level: 2, entries: [{ index: 0, gfn: T1 }, { index: 1, gfn: T1 }] },
+    { gfn: T1, level: 1, entries: [{ index: 0, gfn: T1, writable: true }, { index: 1, gfn: 0x1050 }] },
+    { gfn: EMPTY, level: 2, entries: [] },
+  ];
+  const build = (bug?: BugId) => {
+    const e = engine(vm('2.6.35', 'shadow', { guestPageTables: guest, guestCr3: [T2D] }), [
+      vcpu([{ op: 'page_fault', gva: 0, write: true }, { op: 'page_fault', gva: 512 }, { op: 'load_cr3', gfn: EMPTY }]),
+      ioctl([{ op: 'change_mmu_pages', pages: 0 }]),
+    ], bug);
+    run(e);
+    return e;
+  };
+  const fixed = build();
+  const allocs = fixed.history.flatMap((r) => r.events).filter((ev) => ev.kind === 'effect' && ev.effect.kind === 'sp-alloc');
+  assert.ok(allocs.some((ev) => ev.kind === 'effect' && ev.effect.kind === 'sp-alloc' && ev.effect.gfn === T1), 'T1 was shadowed');
+  assert.deepEqual(ids(fixed), []);
+  assert.equal(fixed.view().vm.n_used_mmu_pages, 0);
+  assert.ok(ids(build('unsync-zap-miscount')).includes('ZC-1'));
+});

@@ -165,3 +165,21 @@ test('every field, stat and request named in effects is a kernel symbol of its e
   }
   assert.deepEqual([...missing].sort(), []);
 });
+
+test('a step record keeps the violations of its own step: later steps never add to it', () => {
+  const e = createEngine({
+    config: { era: '5.18', mmu: 'tdp', vcpus: 1, bug: 'yield-before-free-request', memslots: [{ id: 0, baseGfn: 0x1000, npages: 64, hva: 0x7f0000000000 }] },
+    threads: [
+      { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'page_fault', gfn: 0x1001, write: true }, { op: 'enter_guest' }, { op: 'page_fault', gfn: 0x1002 }, { op: 'enter_guest' }] },
+      { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all_fast' }] },
+    ],
+  });
+  const seen: string[] = [];
+  while (!e.isDone()) {
+    const [thread] = e.runnableThreads();
+    const rec = e.step(thread!);
+    seen.push(JSON.stringify(rec.violations));
+  }
+  assert.ok(e.violations().length > 0, 'the bug variant reports a violation');
+  assert.deepEqual(e.history.map((r) => JSON.stringify(r.violations)), seen);
+});
