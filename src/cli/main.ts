@@ -15,11 +15,16 @@ export interface CliIo {
 }
 
 const USAGE = `usage: kvm-mmu-lab <command> [options]
-  run FILE... [--json] [--profile ERA] [--bug BUG]   run scenarios and print a verdict per file
-  check FILE...                                       validate scenarios, print file:line:col: message
-  index KERNEL_TREE [--json] [--era ERA]              index a kernel tree and map engine names to it
-  explore FILE [--json]                               search the interleavings of an open schedule
-  version                                             print the engine version
+  run FILE... [--json] [--profile ERA] [--bug BUG|none] [--variant NAME]
+        run scenarios and print a verdict per file (exit 1 when an expectation fails)
+  check FILE...
+        validate scenarios, print file:line:col: message (exit 2 when a file is invalid)
+  index KERNEL_TREE [--json] [--era ERA]
+        index a kernel tree and map every engine name to its definition
+  explore FILE [--json] [--max-depth N] [--max-preemptions N] [--all] [--save FILE] [--bug BUG|none] [--profile ERA]
+        search the interleavings of an open schedule (exit 1 when a violation is found)
+  version
+        print the engine version
 `;
 
 /** Command-line entry point: `kvm-mmu-lab <command> ...`. Returns the exit status. */

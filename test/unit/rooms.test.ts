@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const PURE_ROOMS = ['src/engine', 'src/scenario', 'src/kernel', 'src/knowledge', 'src/cli', 'src/shared', 'src/explorer'];
+const PURE_ROOMS = ['src/engine', 'src/scenario', 'src/kernel', 'src/knowledge', 'src/cli', 'src/shared', 'src/explorer', 'src/debug'];
 
 function* tsFiles(dir: string): Generator<string> {
   if (!fs.existsSync(dir)) return;
