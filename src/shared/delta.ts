@@ -148,6 +148,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 type FieldPatch<T> = { set: Partial<T>; unset?: string[]; sptes?: KeyedDelta<SpteView> };
 
+function isObjectArray(v: unknown): v is object[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'object' && x !== null);
+}
+
 function diffFields<T extends object>(a: T, b: T, skip?: string): FieldPatch<T> | null {
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
@@ -157,8 +161,9 @@ function diffFields<T extends object>(a: T, b: T, skip?: string): FieldPatch<T> 
   let sptes: KeyedDelta<SpteView> | undefined;
   for (const k of Object.keys(rb)) {
     if (k === skip) continue;
-    if (k === 'sptes' && Array.isArray(ra[k]) && Array.isArray(rb[k])) {
-      // Page tables hold up to 512 entries: send the entries that changed, keyed by index.
+    if (k === 'sptes' && isObjectArray(ra[k]) && isObjectArray(rb[k])) {
+      // Page tables hold up to 512 entries: send the entries that changed, keyed by index. (An rmap head's
+      // `sptes` is a list of sptep strings, not SpteViews: it is compared and sent whole, below.)
       sptes = diffKeyed(ra[k] as SpteView[], rb[k] as SpteView[], SPTE);
       if (sptes) changed = true;
       continue;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openPanel, type PanelPage } from './page';
 import { snapshotMsg, updateMsg } from './messages';
-import { shadowState, tdpAfter, tdpBefore, tdpGenerations, tdpStep, tdpViolation } from './fixtures/states';
+import { rmap, shadowState, tdpAfter, tdpBefore, tdpGenerations, tdpStep, tdpViolation } from './fixtures/states';
 import { generateLarge } from './fixtures/generate';
 import type { ThemeName } from './themes';
 
@@ -262,6 +262,163 @@ test('large state: 10,000 pages and 100,000 rmap entries stay virtualised', asyn
   assert.match(await p.page.locator('.panel-header').innerText(), /Step 5/);
   assert.ok(!(await p.posted()).some((m) => m.method === 'requestSnapshot'));
   await done(p);
+});
+
+/**
+ * Everything laid out in a section must sit inside it (or inside a horizontal scroller that does), and no badge or
+ * cell may clip its content.
+ */
+async function assertFits(p: PanelPage, what: string, section = 'roots'): Promise<void> {
+  const bad = await p.page.evaluate((id) => {
+    const sec = document.querySelector(`#sec-${id} .section-body`) as HTMLElement;
+    const box = sec.getBoundingClientRect();
+    const out: string[] = [];
+    const vw = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > vw) out.push(`page scrolls horizontally: ${document.documentElement.scrollWidth} > ${vw}`);
+    const scrollable = (e: Element) => {
+      for (let a = e.parentElement; a && a !== sec; a = a.parentElement) {
+        const ov = getComputedStyle(a).overflowX;
+        if ((ov === 'auto' || ov === 'scroll') && a.getBoundingClientRect().right <= box.right + 0.5) return true;
+      }
+      return false;
+    };
+    for (const e of Array.from(sec.querySelectorAll<HTMLElement>('.tag, td, tbody th, .root-ref, .req, .kvrow > *, h4'))) {
+      if (e.closest('thead')) continue;
+      const r = e.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      const name = `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent ?? '').slice(0, 40)}"`;
+      if ((r.right > box.right + 0.5 || r.left < box.left - 0.5 || r.right > vw) && !scrollable(e)) out.push(`${name} outside [${Math.round(r.left)}, ${Math.round(r.right)}] of [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+      if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).display !== 'inline') out.push(`${name} clips: scrollWidth ${e.scrollWidth} > clientWidth ${e.clientWidth}`);
+    }
+    return out;
+  }, section);
+  assert.deepEqual(bad, [], `${what}: nothing in ${section} is clipped at this width`);
+}
+
+function narrowShadow() {
+  const s = shadowState();
+  // a root that is both invalid and obsolete: the longest state badge
+  s.shadowPages = s.shadowPages.map((x) => (x.id === 11 ? { ...x, invalid: true, role: { ...x.role, invalid: true } } : x));
+  s.vcpus = s.vcpus.map((v) => ({ ...v, requests: ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_MMU_SYNC', 'KVM_REQ_LOAD_MMU_PGD'] as typeof v.requests }));
+  return s;
+}
+
+test('roots at 300 px: badges wrap, the roots table stacks, requests wrap (nothing clipped)', async (b) => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const theme of ['dark', 'light'] as ThemeName[]) {
+    const p = await panel(b, theme, { width: 300, height: 1200 });
+    await p.send(fullTdp());
+    await assertFits(p, `${theme} tdp`);
+    await assertFits(p, `${theme} tdp`, 'locks');
+    // every column of every root is still shown, with its label
+    const row = p.page.locator('#sec-roots tr[data-root="1"]');
+    const text = await row.innerText();
+    for (const re of [/sp#1/, /invalid/, /\b2\b/, /L4 tdp/, /vcpu0\.root, vcpu1\.prev_roots\[0\]/]) assert.match(text, re);
+    const labels = await row.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+    assert.deepEqual(labels, ['"state"', '"refcount"', '"role"', '"held by"'], 'stacked cells are labelled');
+    await p.page.locator('#sec-roots').screenshot({ path: path.join(SHOTS, `roots-300px-${theme}.png`) });
+    // a removed request (struck through) and the shadow MMU's longer badges
+    await p.send(updateMsg(tdpAfter(), tdpBefore(), { historyLength: 9 }));
+    assert.equal(await p.page.locator('#sec-roots .req.removed').count(), 1);
+    await assertFits(p, `${theme} tdp, request removed`);
+    await p.send(snapshotMsg(narrowShadow()));
+    assert.match(await p.page.locator('#sec-roots tr[data-root="11"]').innerText(), /invalid, obsolete \(gen 2 ≠ 3\)\s+2\s+0\s/);
+    await assertFits(p, `${theme} shadow`);
+    await p.page.locator('#sec-roots').screenshot({ path: path.join(SHOTS, `roots-300px-shadow-${theme}.png`) });
+    await p.send(fullTdp());
+    await p.page.screenshot({ path: path.join(SHOTS, `full-300px-${theme}.png`), fullPage: true });
+    await done(p);
+  }
+});
+
+test('roots: TDP roots are "invalid", no mmu_valid_gen comparison; shadow pages keep it', async (b) => {
+  const p = await panel(b);
+  await p.send(fullTdp());
+  const roots = p.page.locator('#sec-roots');
+  const badgeOf = (sel: string) => roots.locator(`${sel} .tag[class*="st-"]`).first();
+  assert.equal((await badgeOf('tr[data-root="1"]').innerText()).trim(), 'invalid');
+  assert.equal((await badgeOf('[data-key="0:current"]').innerText()).trim(), 'invalid');
+  const texts = await roots.locator('.tag[class*="st-"]').evaluateAll((els) => els.map((e) => `${e.textContent} | ${(e as HTMLElement).title}`));
+  assert.ok(texts.length >= 5);
+  for (const t of texts) assert.doesNotMatch(t, /≠|gen \d/, `TDP badge without a generation comparison: ${t}`);
+  assert.match(await badgeOf('tr[data-root="1"]').getAttribute('title') ?? '', /role\.invalid[\s\S]*kvm_tdp_mmu_invalidate_roots/);
+  assert.deepEqual(await roots.locator('thead th').allInnerTexts(), ['root', 'state', 'refcount', 'role', 'held by']);
+  // the page details say the TDP MMU does not use mmu_valid_gen
+  await p.page.locator('#sp-tree .vrow[data-sp="1"]').click();
+  assert.match(await p.page.locator('#sec-shadowPages .sp-detail').innerText(), /not used by TDP MMU pages/);
+  assert.match(await p.page.locator('#sec-shadowPages .vrow[data-sp="1"]').innerText(), /invalid/);
+  assert.doesNotMatch(await p.page.locator('#sec-shadowPages .vrow[data-sp="1"]').innerText(), /obsolete g0/);
+  // shadow MMU: the generation comparison stays
+  await p.send(snapshotMsg(shadowState()));
+  assert.match(await roots.locator('tr[data-root="11"] .tag').first().innerText(), /obsolete \(gen 2 ≠ 3\)/);
+  assert.deepEqual(await roots.locator('thead th').allInnerTexts(), ['root', 'state', 'gen', 'refcount', 'role', 'held by']);
+  await done(p);
+});
+
+function tdpStep5() {
+  const s = tdpAfter();
+  return { ...s, step: 5, vcpus: s.vcpus.map((v) => (v.id === 0 ? { ...v, inGuest: false } : v)) };
+}
+
+test('generations: the readout follows the current step on every update; a chosen step can be followed again', async (b) => {
+  const p = await panel(b);
+  await p.send(snapshotMsg(tdpBefore(), { generations: tdpGenerations(), historyLength: 9 }));
+  const readout = p.page.locator('#sec-generations .gen-readout');
+  assert.match(await readout.innerText(), /^step 3:/);
+  await p.send(updateMsg(tdpBefore(), tdpAfter(), { record: tdpStep(), historyLength: 9 }));
+  await p.send(updateMsg(tdpAfter(), tdpStep5(), { historyLength: 9 }));
+  assert.match(await p.page.locator('.panel-header').innerText(), /Step 5/, JSON.stringify((await p.posted()).filter((m) => m.method !== 'ready')));
+  assert.match(await readout.innerText(), /^step 5: mmu_valid_gen 1/);
+  assert.equal(await p.page.locator('#sec-generations .gen-pt.cursor').getAttribute('data-step'), '5');
+  assert.equal(await p.page.locator('#sec-generations .gen-pt.current').getAttribute('data-step'), '5');
+  // the user picks another point: the readout says so and offers to follow again
+  await p.page.locator('#sec-generations .gen-chart').focus();
+  await p.page.keyboard.press('ArrowLeft');
+  await p.page.keyboard.press('ArrowLeft');
+  assert.match(await readout.innerText(), /^selected step 3 \(current step 5\): mmu_valid_gen 0/);
+  await readout.locator('button.gen-follow').click();
+  assert.match(await readout.innerText(), /^step 5:/);
+  // a new step always brings the readout back to the current step
+  await p.page.locator('#sec-generations .gen-chart').focus();
+  await p.page.keyboard.press('Home');
+  assert.match(await readout.innerText(), /^selected step 0/);
+  await p.send(updateMsg(tdpStep5(), tdpAfter(), { historyLength: 9 }));
+  assert.match(await readout.innerText(), /^step 4: mmu_valid_gen 1/);
+  // a snapshot, too
+  await p.send(snapshotMsg(tdpStep5(), { generations: tdpGenerations(), historyLength: 9 }));
+  assert.match(await readout.innerText(), /^step 5:/);
+  await done(p);
+});
+
+test('updates: an rmap chain that changes (sptep strings) is patched, not rejected', async (b) => {
+  const p = await panel(b);
+  await p.send(snapshotMsg(tdpAfter(), { historyLength: 9 }));
+  const next = tdpStep5();
+  next.memslots = next.memslots.map((m) => ({ ...m, rmaps: m.rmaps.map((r) => (r.gfn === 0x13 ? rmap(0, 1, 0x13, [...r.sptes, 'sp#4[23]']) : r)) }));
+  await p.send(updateMsg(tdpAfter(), next, { historyLength: 9 }));
+  assert.deepEqual((await p.posted()).filter((m) => m.method === 'log' || m.method === 'requestSnapshot'), []);
+  assert.match(await p.page.locator('.panel-header').innerText(), /Step 5/);
+  await openSection(p, 'rmaps');
+  const sec = p.page.locator('#sec-rmaps');
+  assert.match(await sec.locator('[data-rmap="0:1:19"]').getAttribute('class') ?? '', /modified/);
+  await sec.locator('vscode-textfield').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '0x13';
+    el.dispatchEvent(new Event('input'));
+  });
+  assert.equal(await sec.locator('.vrow.spte').count(), 5);
+  await done(p);
+});
+
+test('package.json: "Show Simulator State Here" in the editor context menu of C files', async () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    contributes: { commands: Array<{ command: string; title: string }>; menus: Record<string, Array<{ command: string; when?: string }>> };
+  };
+  const cmd = pkg.contributes.commands.find((c) => c.title === 'Show Simulator State Here');
+  assert.equal(cmd?.command, 'kvmMmuLab.showSimulatorStateHere');
+  const entry = (pkg.contributes.menus['editor/context'] ?? []).find((m) => m.command === cmd!.command);
+  assert.ok(entry, 'editor/context entry');
+  assert.match(entry!.when ?? '', /resourceLangId == c\b/);
+  assert.doesNotMatch(entry!.when ?? '', /inDebugMode|debugState/);
 });
 
 test('screenshots of each section (dark, light, high contrast)', async (b) => {

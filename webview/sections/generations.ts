@@ -1,5 +1,5 @@
 /** Generations: mmu_valid_gen over the steps, live / obsolete / zapped pages per step, fast-zap and commit marks. */
-import { clear, h, s } from '../dom';
+import { clear, h, link, s } from '../dom';
 import { empty, type Ctx, type Section } from './common';
 
 const COL = 14;
@@ -11,20 +11,42 @@ export function generationsSection(ctx: Ctx): Section {
   const st = ctx.store;
   const el = h('div', { class: 'section-body generations' });
   let cursor = -1;
+  /**
+   * The step the user chose with the keyboard, or null to follow the current step. Every new step (an update or a
+   * snapshot that moves the current step, or a new timeline) drops the choice: the readout follows the current step.
+   */
+  let selected: number | null = null;
+  let followKey = '';
   let svg: SVGElement | null = null;
 
   let renderedKey = '';
 
+  /** The point of the current step: exact, else the last point at or before it, else the last point. */
+  function currentIndex(pts: readonly { step: number }[], cur: number): number {
+    let best = -1;
+    pts.forEach((p, i) => {
+      if (p.step <= cur && (best < 0 || p.step >= pts[best].step)) best = i;
+    });
+    return best >= 0 ? best : pts.length - 1;
+  }
+
   function render(force = false): void {
-    // Only the timeline or the current step change this section.
-    const key = `${st.genVersion}:${st.state?.step ?? -1}:${cursor}`;
+    const cur = st.state?.step ?? -1;
+    const fk = `${st.genVersion}:${cur}`;
+    if (fk !== followKey) {
+      followKey = fk;
+      selected = null;
+    }
+    // Only the timeline, the current step or the user's choice change this section.
+    const key = `${fk}:${selected ?? 'follow'}`;
     if (!force && key === renderedKey) return;
     renderedKey = key;
     clear(el);
     const pts = st.generations;
     if (!pts.length) return void el.appendChild(empty(st.state ? 'No timeline yet.' : st.emptyReason));
-    const cur = st.state?.step ?? -1;
-    if (cursor < 0 || cursor >= pts.length) cursor = Math.max(0, pts.findIndex((p) => p.step === cur));
+    const sel = selected === null ? -1 : pts.findIndex((p) => p.step === selected);
+    cursor = sel >= 0 ? sel : currentIndex(pts, cur);
+    if (sel < 0) selected = null;
     const maxPages = Math.max(1, ...pts.map((p) => p.live + p.obsolete + p.zapped));
     const minGen = Math.min(...pts.map((p) => p.gen));
     const maxGen = Math.max(...pts.map((p) => p.gen));
@@ -86,6 +108,7 @@ export function generationsSection(ctx: Ctx): Section {
       const k = (e as KeyboardEvent).key;
       if (k === 'ArrowRight' || k === 'ArrowLeft' || k === 'Home' || k === 'End') {
         cursor = k === 'Home' ? 0 : k === 'End' ? pts.length - 1 : Math.max(0, Math.min(pts.length - 1, cursor + (k === 'ArrowRight' ? 1 : -1)));
+        selected = pts[cursor].step === cur ? null : pts[cursor].step;
         render(true);
         (el.querySelector('.gen-chart') as SVGElement | null)?.focus();
       } else if (k === 'Enter' || k === ' ') ctx.goto(pts[cursor].step);
@@ -103,7 +126,19 @@ export function generationsSection(ctx: Ctx): Section {
         h('span', { class: 'glyph' }, '▲'), 'fast zap ', h('span', { class: 'glyph' }, '◆'), 'commit',
       ),
     );
-    el.appendChild(h('div', { class: 'gen-readout' }, `step ${p.step}: mmu_valid_gen ${p.gen} · live ${p.live} · obsolete ${p.obsolete} · zapped ${p.zapped}${p.marks.length ? ' · ' + p.marks.join(', ') : ''}`));
+    const facts = `mmu_valid_gen ${p.gen} · live ${p.live} · obsolete ${p.obsolete} · zapped ${p.zapped}${p.marks.length ? ' · ' + p.marks.join(', ') : ''}`;
+    const readout = h('div', { class: 'gen-readout', 'data-step': p.step, 'data-following': selected === null ? 'true' : 'false' });
+    if (selected !== null) {
+      readout.append(
+        h('strong', null, `selected step ${p.step}`),
+        ` (current step ${cur}): ${facts} `,
+        link('Follow current step', () => {
+          selected = null;
+          render(true);
+        }, { class: 'link gen-follow' }),
+      );
+    } else readout.append(p.step === cur ? `step ${p.step}: ${facts}` : `step ${cur} (timeline up to step ${p.step}): ${facts}`);
+    el.appendChild(readout);
     // keep the current step in view
     requestAnimationFrame(() => {
       const x = 30 + cursor * COL;

@@ -1,6 +1,6 @@
 /** Locks, requests, TLB: mmu_lock holders and mode, the invalidation sequence, KVM_REQ_* per vCPU, TLB entries. */
 import { badge, changeMark, clear, h, hex } from '../dom';
-import { empty, removedStrip, type Ctx, type Section } from './common';
+import { breakable, empty, removedStrip, reqTag, scrollTable, type Ctx, type Section } from './common';
 
 export function locksSection(ctx: Ctx): Section {
   const st = ctx.store;
@@ -46,9 +46,9 @@ export function locksSection(ctx: Ctx): Section {
     for (const v of s.vcpus) {
       const cells: Node[] = v.requests.map((r) => {
         const k = st.requests.of(`${v.id}:${r}`);
-        return h('span', { class: `req ${k ?? ''}` }, changeMark(k), badge(r, 'req-tag'), ' ');
+        return h('span', { class: `req ${k ?? ''}` }, changeMark(k), reqTag(r), ' ');
       });
-      for (const k of st.requests.removed) if (k.startsWith(`${v.id}:`)) cells.push(h('span', { class: 'req removed' }, changeMark('removed'), h('s', null, k.slice(k.indexOf(':') + 1)), ' '));
+      for (const k of st.requests.removed) if (k.startsWith(`${v.id}:`)) cells.push(h('span', { class: 'req removed' }, changeMark('removed'), h('s', null, breakable(k.slice(k.indexOf(':') + 1))), ' '));
       rb.appendChild(
         h(
           'tr',
@@ -86,7 +86,7 @@ export function locksSection(ctx: Ctx): Section {
     }
     if (!n) tb.appendChild(h('tr', null, h('td', { colspan: 6, class: 'dim' }, 'No TLB entries.')));
     tt.appendChild(tb);
-    el.appendChild(tt);
+    el.appendChild(scrollTable(tt));
     const rs = removedStrip('TLB entries', st.tlb.removed.map((k) => `vcpu${k.replace(':', ' ')}`));
     if (rs) el.appendChild(rs);
 

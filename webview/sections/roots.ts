@@ -2,12 +2,13 @@
 import type { ShadowPageView } from '../../src/engine/api';
 import { parseSpRef } from '../../src/shared/delta';
 import { badge, changeMark, clear, h } from '../dom';
-import { changedCell, empty, removedStrip, roleText, spLink, statusTag, type Ctx, type Section } from './common';
+import { breakable, changedCell, empty, removedStrip, reqTag, roleText, spLink, statusTag, type Ctx, type Section } from './common';
 
 const ROOT_REQUESTS = new Set(['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_MMU_RELOAD', 'KVM_REQ_LOAD_MMU_PGD', 'KVM_REQ_MMU_SYNC']);
 
-function withClass(el: HTMLElement, cls: string): HTMLElement {
+function withClass(el: HTMLElement, cls: string, attrs: Record<string, string> = {}): HTMLElement {
   el.classList.add(cls);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   return el;
 }
 
@@ -70,8 +71,8 @@ export function rootsSection(ctx: Ctx): Section {
             h(
               'span',
               { class: 'wrap' },
-              ...reqs.map((r) => h('span', { class: `req ${st.requests.of(`${v.id}:${r}`) ?? ''}` }, changeMark(st.requests.of(`${v.id}:${r}`)), badge(r.replace('KVM_REQ_', ''), 'req-tag'))),
-              ...removedReqs.map((k) => h('span', { class: 'req removed' }, changeMark('removed'), h('s', null, k.slice(k.indexOf(':') + 1 + 8)))),
+              ...reqs.map((r) => h('span', { class: `req ${st.requests.of(`${v.id}:${r}`) ?? ''}` }, changeMark(st.requests.of(`${v.id}:${r}`)), reqTag(r.replace('KVM_REQ_', '')))),
+              ...removedReqs.map((k) => h('span', { class: 'req removed' }, changeMark('removed'), h('s', null, breakable(k.slice(k.indexOf(':') + 1 + 8))))),
               reqs.length + removedReqs.length ? null : h('span', { class: 'dim' }, 'none pending'),
             ),
           ),
@@ -97,10 +98,26 @@ export function rootsSection(ctx: Ctx): Section {
       for (const id of st.rootish) if ((st.spById.get(id)?.rootCount ?? 0) > 0) set.add(id);
       ids = [...set].sort((a, b) => a - b);
     }
-    el.appendChild(h('h4', null, tdp ? 'tdp_mmu_roots' : 'Shadow roots', h('span', { class: 'dim' }, ` (${ids.length}) · mmu_valid_gen ${s.vm.mmu_valid_gen}`), st.vmFields.has('mmu_valid_gen') ? changeMark('modified') : null));
+    // TDP MMU pages do not use mmu_valid_gen (a TDP root is obsolete when it is invalid): no gen column for them.
+    el.appendChild(
+      h(
+        'h4',
+        null,
+        tdp ? 'tdp_mmu_roots' : 'Shadow roots',
+        h('span', { class: 'dim' }, tdp ? ` (${ids.length})` : ` (${ids.length}) · mmu_valid_gen ${s.vm.mmu_valid_gen}`),
+        !tdp && st.vmFields.has('mmu_valid_gen') ? changeMark('modified') : null,
+      ),
+    );
     if (!ids.length) return void el.appendChild(empty('No roots.'));
-    const t = h('table', { class: 'grid', 'aria-label': tdp ? 'tdp_mmu_roots' : 'shadow roots' }, h('thead', null, h('tr', null, h('th', null, 'root'), h('th', null, 'state'), h('th', null, 'gen'), h('th', null, 'refcount'), h('th', null, 'role'), h('th', null, 'held by'))));
-    const tb = h('tbody');
+    // Explicit table roles: in a narrow side bar CSS stacks the rows (one block per root, labels from data-label).
+    const cols = tdp ? ['state', 'refcount', 'role', 'held by'] : ['state', 'gen', 'refcount', 'role', 'held by'];
+    const t = h(
+      'table',
+      { class: 'grid root-table', role: 'table', 'aria-label': tdp ? 'tdp_mmu_roots' : 'shadow roots' },
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, h('th', { role: 'columnheader' }, 'root'), ...cols.map((c) => h('th', { role: 'columnheader' }, c)))),
+    );
+    const tb = h('tbody', { role: 'rowgroup' });
+    const cell = (label: string, td: HTMLElement) => withClass(td, `c-${label.replace(' ', '-')}`, { role: 'cell', 'data-label': label });
     for (const id of ids) {
       const sp = st.spById.get(id) as ShadowPageView | undefined;
       const kind = st.sps.of(id);
@@ -109,13 +126,13 @@ export function rootsSection(ctx: Ctx): Section {
       tb.appendChild(
         h(
           'tr',
-          { class: kind ?? '', 'data-root': id },
-          h('th', { scope: 'row' }, changeMark(kind), spLink(ctx, id)),
-          withClass(changedCell(f && (f.has('invalid') || f.has('obsolete') || f.has('role') || f.has('lifetime')) ? 'modified' : null, statusTag(ctx, sp)), 'state-cell'),
-          changedCell(f?.has('mmuValidGen') ? 'modified' : null, sp ? String(sp.mmuValidGen) : '—'),
-          changedCell(f?.has('rootCount') ? 'modified' : null, sp ? String(sp.rootCount) : '—'),
-          h('td', null, sp ? roleText(sp) : ''),
-          h('td', null, holdersList.length ? holdersList.join(', ') : h('span', { class: 'dim' }, 'nobody')),
+          { class: kind ?? '', 'data-root': id, role: 'row' },
+          h('th', { scope: 'row', role: 'rowheader', class: 'c-root' }, changeMark(kind), spLink(ctx, id)),
+          withClass(cell('state', changedCell(f && (f.has('invalid') || f.has('obsolete') || f.has('role') || f.has('lifetime')) ? 'modified' : null, statusTag(ctx, sp))), 'state-cell'),
+          tdp ? null : cell('gen', changedCell(f?.has('mmuValidGen') ? 'modified' : null, sp ? String(sp.mmuValidGen) : '—')),
+          cell('refcount', changedCell(f?.has('rootCount') ? 'modified' : null, sp ? String(sp.rootCount) : '—')),
+          cell('role', h('td', null, sp ? roleText(sp) : '')),
+          cell('held by', h('td', null, holdersList.length ? holdersList.join(', ') : h('span', { class: 'dim' }, 'nobody'))),
         ),
       );
     }

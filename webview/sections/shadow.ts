@@ -56,7 +56,9 @@ export function shadowSection(ctx: Ctx): Section & { reveal(id: number): void } 
       h('div', { class: 'sp-detail-head' }, h('strong', null, `sp#${sp.id}`), ` gfn ${hex(sp.gfn)} · level ${sp.level} · role ${sp.roleWord}`),
       kv('state', 'lifetime', statusTag(ctx, sp), ` lifetime ${sp.lifetime}`, sp.onActiveList ? ' · on active_mmu_pages' : '', sp.inHash ? ' · in mmu_page_hash' : ''),
       kv('role', 'role', ...roleBits),
-      kv('gen', 'mmuValidGen', `mmu_valid_gen ${sp.mmuValidGen} (vm ${st.state?.vm.mmu_valid_gen ?? '?'})`),
+      sp.tdp
+        ? kv('gen', 'mmuValidGen', h('span', { class: 'dim' }, 'mmu_valid_gen not used by TDP MMU pages (obsolete ⇔ role.invalid)'))
+        : kv('gen', 'mmuValidGen', `mmu_valid_gen ${sp.mmuValidGen} (vm ${st.state?.vm.mmu_valid_gen ?? '?'})`),
       kv('refs', 'rootCount', `root_count ${sp.rootCount}`),
       kv('unsync', 'unsync', sp.unsync ? 'unsync' : 'sync', ` · unsync_children ${sp.unsyncChildren}`, sp.unsyncChildBitmap.length ? ` · bitmap [${sp.unsyncChildBitmap.join(', ')}]` : ''),
       kv('parent_ptes', 'parentPtes', ...(parents.length ? parents : [h('span', { class: 'dim' }, 'none')])),
