@@ -2,14 +2,13 @@
 /*
  * Synthetic skeleton for the KVM MMU Lab demo (not kernel source).
  * Writing a page to swap (the simulator's "swap_out" op ends here after the unmap).
+ * 6.19 spelling: swap_writeout (swap_writepage before 6.16; the engine reaches it through the rename table).
  */
 #include <linux/swap.h>
 
-int swap_writepage(struct page *page, struct writeback_control *wbc)
+int swap_writeout(struct folio *folio, struct swap_iocb **plug)
 {
-	struct folio *folio = page_folio(page);
-
 	/* the page has no mappings left at this point; write it and let reclaim free it */
-	__swap_writepage(folio, wbc);
+	__swap_writepage(folio, plug);
 	return 0;
 }

@@ -181,7 +181,8 @@ export const KERNEL_SYMBOLS: KernelSymbol[] = [
   s('kvm_arch_flush_shadow_all', 'function', { 'arch/x86/kvm/x86.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1'], 'arch/x86/kvm/mmu/mmu.c': ['6.19'] }),
   s('get_user_pages', 'function', { 'mm/memory.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11'], 'mm/gup.c': ['5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('try_to_unmap', 'function', { 'mm/rmap.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
-  s('swap_writepage', 'function', { 'mm/page_io.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
+  s('swap_writepage', 'function', { 'mm/page_io.c': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1'] }),
+  s('swap_writeout', 'function', { 'mm/page_io.c': ['6.19'] }), // 6.16 renamed swap_writepage (takes the folio)
   s('free_page', 'macro', { 'include/linux/gfp.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('lru_gen_look_around', 'function', { 'mm/vmscan.c': ['6.1', '6.19'] }),
   s('mmu_notifier_retry', 'function', { 'include/linux/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18'] }),

@@ -278,3 +278,34 @@ describe('cli: kvm-mmu-lab index', () => {
     assert.match(notTree.err, /not a kernel tree/);
   });
 });
+
+test('one rename table: the hover view and the kernel-index view agree', async () => {
+  const { RENAMES } = await import('../../../src/knowledge/aliases');
+  const { RENAME_ROWS, eraRangeOf } = await import('../../../src/knowledge/renames');
+  const { ALIAS_GROUPS, aliasesOf: aliases } = await import('../../../src/kernel/aliases');
+  const eras = ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] as const;
+  const keyOf = (e: string): number => eras.indexOf(e as (typeof eras)[number]);
+  const problems: string[] = [];
+  // hover → index: every same-object successor resolves from the old name in an era where it is current
+  for (const r of RENAMES) {
+    const row = RENAME_ROWS.find((x) => x.old === r.old)!;
+    for (const s of row.same ?? []) {
+      const [from, to] = eraRangeOf(s);
+      const era = eras.find((e) => (!from || keyOf(e) >= keyOf(from)) && (!to || keyOf(e) <= keyOf(to)))!;
+      const forms = row.qualifiedOnly ? [[`${row.struct}.${r.old}`, `${row.struct}.${s}`]] : [[r.old, s]];
+      for (const [o, n] of forms) {
+        if (!aliases(o!, era).includes(n!)) problems.push(`${o} does not reach ${n} in ${era}`);
+        if (aliases(o!, era)[0] === undefined) problems.push(`${o}: no alias`);
+      }
+    }
+  }
+  // index → hover: every alias group is made of table rows (each member is an old name or a successor of one)
+  const known = new Set(RENAME_ROWS.flatMap((x) => [x.old, ...x.successors, ...(x.struct ? [x.old, ...x.successors].map((n) => `${x.struct}.${n}`) : [])]));
+  for (const g of ALIAS_GROUPS) for (const n of g) if (!known.has(n.name)) problems.push(`${n.name}: in an alias group but not in the table`);
+  // and every hover rename whose old name the index knows points at a successor the index can reach
+  for (const r of RENAMES) {
+    const all = aliases(r.old);
+    if (all.length && !r.successors.some((s) => all.includes(s))) problems.push(`${r.old}: index aliases ${all.join(', ')} miss every hover successor`);
+  }
+  assert.deepEqual(problems, []);
+});
