@@ -207,6 +207,8 @@ export const KERNEL_SYMBOLS: KernelSymbol[] = [
   s('mmu_invalidate_in_progress', 'field', { 'include/linux/kvm_host.h': ['6.1', '6.19'] }),
   s('mmu_invalidate_range_start', 'field', { 'include/linux/kvm_host.h': ['6.1', '6.19'] }),
   s('mmu_lock', 'field', { 'include/linux/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
+  s('tdp_mmu_pages_lock', 'field', { 'arch/x86/include/asm/kvm_host.h': ['5.15', '5.17', '5.18', '6.1', '6.19'] }),
+  s('mmu_unsync_pages_lock', 'field', { 'arch/x86/include/asm/kvm_host.h': ['5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('requests', 'field', { 'include/linux/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11', '5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('root_count', 'field', { 'arch/x86/include/asm/kvm_host.h': ['2.6.27', '2.6.34', '2.6.35', '3.10', '3.11'], 'arch/x86/kvm/mmu/mmu_internal.h': ['5.15', '5.17', '5.18', '6.1', '6.19'] }),
   s('tdp_mmu_root_count', 'field', { 'arch/x86/kvm/mmu/mmu_internal.h': ['5.15', '5.17', '5.18', '6.1', '6.19'] }),

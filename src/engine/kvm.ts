@@ -36,6 +36,26 @@ const hex = (n: number) => '0x' + n.toString(16);
 
 export interface KvmOptions { trace: boolean; auditEvents: boolean }
 
+/**
+ * Test-only fault injection. Each switch breaks one rule on purpose so a unit test can prove that
+ * the matching invariant check fires. Nothing in the engine, the profiles or the public API sets
+ * these; they are reachable only through `EngineInternals.kvm` in tests.
+ */
+export interface TestFaults {
+  /** US-4: install the writable leaf first and mark the shadowed table unsync afterwards. */
+  unsyncAfterWritable?: boolean;
+  /** US-5: zap a page without zapping its unsync descendants first. */
+  skipUnsyncChildrenZap?: boolean;
+  /** TL-2: load a root without the kvm_mmu_load flush of the current context. */
+  skipRootLoadFlush?: boolean;
+  /** AG-1: the aging write clears the writable bit together with the Accessed bit. */
+  agingClearsWritable?: boolean;
+  /** AG-5: 6.19 aging visits invalid TDP roots too. */
+  agingVisitsInvalidRoots?: boolean;
+  /** AG-3: change rmap chains without the 6.15+ rmap bit lock. */
+  skipRmapLock?: boolean;
+}
+
 export class Kvm {
   s: VmState;
   readonly p: EraProfile;
@@ -52,6 +72,10 @@ export class Kvm {
   cur: ThreadCtx | null = null;
   /** Lock-held ops of every finished critical section (bench support). */
   critLog: Array<{ thread: string; ops: number }> | null = null;
+  /** Test-only fault injection (see TestFaults); always null outside tests. */
+  testFaults: TestFaults | null = null;
+  /** 6.15+ rmap bit lock: held only inside one rmap add/remove (never across a preemption point). */
+  private rmapLockHeld = false;
 
   constructor(cfg: VmConfig, p: EraProfile, opts: KvmOptions) {
     this.cfg = cfg;
@@ -85,7 +109,7 @@ export class Kvm {
       const mb: Record<string, boolean> = { cr0_wp: true, cr4_pae: true, cr4_pge: false, efer_nx: true, cr4_smep: false, cr4_smap: false, ...(cfg.guestModeBits ?? {}) };
       s.vcpus.push({
         id: i, root: -1, rootPgd: 0, prev: Array.from({ length: this.p.prevRoots }, () => ({ hpa: -1, pgd: 0 })), l2Root: -1,
-        requests: [], inGuest: false, guestMode: false, tlb: [], cr3: cfg.guestCr3?.[i] ?? cfg.guestCr3?.[0] ?? 0, modeBits: mb,
+        requests: [], inGuest: false, guestMode: false, tlb: [], cr3: cfg.guestCr3?.[i] ?? cfg.guestCr3?.[0] ?? 0, modeBits: mb, loadFlushPending: false,
       });
     }
     for (const g of cfg.guestPageTables ?? []) {
@@ -281,6 +305,18 @@ export class Kvm {
     yield { point: (this.top(t)?.fn ?? '?') + ':' + point, acquire: mode };
   }
 
+  /**
+   * A leaf spinlock (tdp_mmu_pages_lock, mmu_unsync_pages_lock) around `body`. LK-1 (event): the
+   * thread must already hold mmu_lock, in any mode.
+   */
+  leafLock<T>(t: ThreadCtx, lock: 'tdp_mmu_pages_lock' | 'mmu_unsync_pages_lock', body: () => T): T {
+    if (this.auditEvents && !t.held) this.violate('LK-1', `${lock} taken by ${t.id} without holding mmu_lock`, [lock, 'mmu_lock', `thread ${t.id}`]);
+    if (this.tr) this.fx({ kind: 'lock', lock, action: 'acquire', mode: 'spin', thread: t.id }); else this.nEff++;
+    const r = body();
+    if (this.tr) this.fx({ kind: 'lock', lock, action: 'release', mode: 'spin', thread: t.id }); else this.nEff++;
+    return r;
+  }
+
   /** Checks made whenever mmu_lock is dropped (RT-3 window, TL-1 pending flush). */
   private onRelease(t: ThreadCtx): void {
     if (!this.auditEvents) return;
@@ -431,22 +467,40 @@ export class Kvm {
     return a;
   }
 
-  /** RM-4 (event): rmap chains change shape only under mmu_lock held for write (or the spinlock). */
+  /**
+   * RM-4 / AG-3 (event): rmap chains change shape only under mmu_lock held for write (or the
+   * spinlock) and, from 6.15 (the 6.19 profile), with the rmap head's bit lock held as well, since
+   * lockless aging reads the chains.
+   */
   private checkRmapLock(): void {
     const t = this.cur;
-    if (this.auditEvents && t && t.held !== 'write' && t.held !== 'spin') this.violate('RM-4', `rmap changed by ${t.id} without mmu_lock held for write`, [`thread ${t.id}`]);
+    if (!this.auditEvents || !t) return;
+    if (t.held !== 'write' && t.held !== 'spin') {
+      this.violate('RM-4', `rmap changed by ${t.id} without mmu_lock held for write`, [`thread ${t.id}`]);
+      this.violate('AG-3', `rmap chain changed by ${t.id} without mmu_lock held for write`, [`thread ${t.id}`]);
+    }
+    if (this.p.locklessAging && !this.rmapLockHeld) this.violate('AG-3', `rmap chain changed by ${t.id} without the rmap bit lock (kvm_rmap_lock)`, [`thread ${t.id}`]);
+  }
+
+  /** kvm_rmap_lock / kvm_rmap_unlock (6.15+): a bit lock in the rmap head word, held for one change. */
+  private rmapLock(on: boolean): void {
+    if (!this.p.locklessAging) return;
+    if (on && this.testFaults !== null && this.testFaults.skipRmapLock) return;
+    this.rmapLockHeld = on;
   }
 
   rmapAdd(sp: Sp, i: number, gfn: number, level: number): void {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return;
-    this.checkRmapLock();
     this.enter(this.cur!, 'rmap_add');
     const a = this.rmapArray(slot, level);
     const idx = this.rmapIndex(slot, gfn, level);
     const sptep = sptepOf(sp.id, i);
+    this.rmapLock(true);
+    this.checkRmapLock();
     const [nh, count] = this.pteListAdd(a[idx], sptep);
     a[idx] = nh;
+    this.rmapLock(false);
     this.s.lockOps++;
     if (this.tr) this.fx({ kind: 'rmap-add', slot: slot.id, level, gfn, sptep: hex(sptep), count }); else this.nEff++;
     this.leave(this.cur!);
@@ -455,11 +509,13 @@ export class Kvm {
   rmapRemove(sp: Sp, i: number, gfn: number, level: number): void {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return;
-    this.checkRmapLock();
     const a = this.rmapArray(slot, level);
     const idx = this.rmapIndex(slot, gfn, level);
     const sptep = sptepOf(sp.id, i);
+    this.rmapLock(true);
+    this.checkRmapLock();
     a[idx] = this.pteListRemove(a[idx], sptep, `rmap(slot ${slot.id}, level ${level}, gfn ${hex(gfn)})`);
+    this.rmapLock(false);
     if (this.tr) this.fx({ kind: 'rmap-remove', slot: slot.id, level, gfn, sptep: hex(sptep), count: this.listCount(a[idx]) }); else this.nEff++;
   }
 
@@ -609,6 +665,7 @@ export class Kvm {
     if (scope === 'current') { const before = v.tlb.length; v.tlb = v.tlb.filter((e) => e.tag !== this.curTag(v)); n = before - v.tlb.length; }
     else if (scope === 'gva') { const before = v.tlb.length; v.tlb = v.tlb.filter((e) => e.key !== key); n = before - v.tlb.length; }
     else { n = v.tlb.length; v.tlb = []; }
+    if (scope === 'current' || scope === 'all') v.loadFlushPending = false;
     if (this.tr) this.fx({ kind: 'tlb-flush', vcpu: v.id, scope, entries: n }); else this.nEff++;
   }
 
@@ -894,7 +951,11 @@ export class Kvm {
     this.enter(t, 'need_write_protect', { gfn: hex(gfn) });
     let wp = false;
     if (!this.p.unsync || sps.some((sp) => sp.level > 1)) wp = true;
-    else for (const sp of sps) if (!sp.unsync) this.unsyncPage(t, sp);
+    else if (this.v >= 5.15) {
+      // 5.15.24+ serialises unsync marking with mmu_unsync_pages_lock (TDP-MMU faults hold
+      // mmu_lock only for read); it is taken at the first page that needs marking
+      if (sps.some((sp) => !sp.unsync)) this.leafLock(t, 'mmu_unsync_pages_lock', () => { for (const sp of sps) if (!sp.unsync) this.unsyncPage(t, sp); });
+    } else for (const sp of sps) if (!sp.unsync) this.unsyncPage(t, sp);
     this.leave(t);
     return wp;
   }
@@ -905,6 +966,7 @@ export class Kvm {
   /** mmu_set_spte (shadow) or the TDP leaf write. */
   setLeaf(t: ThreadCtx, sp: Sp, i: number, gfn: number, pfn: number, writable: boolean, dirty: boolean): void {
     const old = this.getSpte(sp, i);
+    if (writable && this.auditEvents) this.checkUnsyncBeforeWritable(gfn, sp, i);
     const flags = SPTE_P | SPTE_U | SPTE_A | (writable ? SPTE_W : 0) | (dirty ? SPTE_D : 0);
     const nv = makeSpte(pfn, flags);
     let flush = false;
@@ -925,6 +987,21 @@ export class Kvm {
     if (!sp.tdp) this.rmapAdd(sp, i, gfn, sp.level);
     if (this.p.pinsPages) this.refAdjust(pfn, 1);
     if (flush) this.kvmFlushRemoteTlbs(t);
+  }
+
+  /**
+   * US-4 (event): a writable leaf SPTE for gfn may exist only once every live shadow page that
+   * shadows gfn as a guest page table is unsync (level 1), i.e. write tracking would otherwise have
+   * refused the writable mapping (a higher-level shadow of gfn forbids it outright).
+   */
+  checkUnsyncBeforeWritable(gfn: number, leafSp: Sp, i: number): void {
+    const bucket = this.s.hash.get(this.hashBucket(gfn));
+    if (!bucket) return;
+    for (const id of bucket) {
+      const sp = this.s.sps.get(id);
+      if (!sp || sp.gfn !== gfn || sp.direct || sp.nested || sp.invalid || sp.life !== LIFE_LIVE) continue;
+      if (sp.level > 1 || !sp.unsync) this.violate('US-4', `writable SPTE sp#${leafSp.id}[${i}] for gfn ${hex(gfn)} while sp#${sp.id} (level ${sp.level}) shadows it ${sp.level > 1 ? 'as an upper-level table' : 'and is not unsync'}`, [`sp#${leafSp.id}`, `sp#${sp.id}`, `gfn ${hex(gfn)}`]);
+    }
   }
 
   /** MN-1 (event): the host must still map pfn at the gfn's hva when KVM installs the SPTE. */
@@ -1011,6 +1088,40 @@ export class Kvm {
     return reported;
   }
 
+  /** Shadow pages linked below sp (non-leaf SPTEs). */
+  childPages(sp: Sp): Sp[] {
+    const out: Sp[] = [];
+    if (!sp.spt || sp.nPresent === 0) return out;
+    for (let i = 0; i < 512; i++) {
+      const v = sp.spt[i];
+      if (!isPresent(v) || this.isLeaf(sp, v)) continue;
+      const c = this.childOf(v);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /**
+   * US-5 (event): once a zapped page has dropped its links, no page it used to link may be left
+   * without parents (and not a root) while an unsync page still hangs below it: nothing could reach
+   * that page to sync it, yet it is still pending sync.
+   */
+  checkNoOrphanedUnsync(zapped: Sp, children: Sp[]): void {
+    for (const c of children) {
+      if (c.life !== LIFE_LIVE || c.parentPtes !== 0 || c.rootCount > 0) continue;
+      const left = this.unsyncBelow(c, 0);
+      if (left) this.violate('US-5', `zap of sp#${zapped.id} left unsync sp#${left.id} unreachable (its unsync descendants were not zapped first)`, [`sp#${zapped.id}`, `sp#${left.id}`]);
+    }
+  }
+
+  /** A live unsync page at or below sp, if any. */
+  private unsyncBelow(sp: Sp, depth: number): Sp | null {
+    if (sp.unsync && sp.life === LIFE_LIVE) return sp;
+    if (depth > 4 || sp.level === 1) return null;
+    for (const c of this.childPages(sp)) { const u = this.unsyncBelow(c, depth + 1); if (u) return u; }
+    return null;
+  }
+
   /**
    * The core zap. 2.6 eras: kvm_mmu_zap_page (frees non-root pages at once, returns the number of
    * other pages zapped); later: (__)kvm_mmu_prepare_zap_page (moves the page to `list`).
@@ -1021,8 +1132,11 @@ export class Kvm {
     if (sp.life === LIFE_FREED) { this.violate('HS-1', `zap of freed sp#${sp.id}`, [`sp#${sp.id}`]); this.leave(t); return { n: 0, unstable: false }; }
     this.s.lockOps++;
     const wasObsolete = this.isObsolete(sp);
-    const children = sp.tdp ? 0 : this.zapUnsyncChildren(t, sp, list);
+    const skipUnsync = this.testFaults !== null && !!this.testFaults.skipUnsyncChildrenZap;
+    const children = sp.tdp || skipUnsync ? 0 : this.zapUnsyncChildren(t, sp, list);
+    const linked = this.auditEvents && !sp.tdp && sp.level > 1 && this.p.unsync ? this.childPages(sp) : null;
     this.unlinkChildren(t, sp);
+    if (linked) this.checkNoOrphanedUnsync(sp, linked);
     this.unlinkParents(t, sp);
     if (!sp.invalid && (!sp.direct || sp.nested)) {
       this.s.indirectShadowPages--;
@@ -1167,8 +1281,10 @@ export class Kvm {
         this.scheduleZap(t, sp);
       } else {
         if (model === '6.19' && !sp.invalid) this.violate('RT-2', `last reference of valid TDP root sp#${sp.id} dropped`, [`sp#${sp.id}`]);
-        this.s.tdpRoots.splice(this.s.tdpRoots.indexOf(sp.id), 1);
-        this.vmField('tdp_mmu_roots', 'remove', sp.id);
+        this.leafLock(t, 'tdp_mmu_pages_lock', () => {
+          this.s.tdpRoots.splice(this.s.tdpRoots.indexOf(sp.id), 1);
+          this.vmField('tdp_mmu_roots', 'remove', sp.id);
+        });
         const n = this.tdpZapTree(t, sp, false);
         if (n && this.p.tdpRootModel === '5.15') this.kvmFlushRemoteTlbs(t);
         this.freeTdpSp(t, sp);
@@ -1194,8 +1310,10 @@ export class Kvm {
     }
     const r = this.tdpAllocSp(0, 4, null);
     this.rootRef(r, this.p.tdpRootModel === '6.19' ? 2 : 1, this.p.tdpRootModel === '6.19' ? `vcpu${v.id}+tdp_mmu` : `vcpu${v.id}`);
-    this.s.tdpRoots.unshift(r.id);
-    this.vmField('tdp_mmu_roots', 'add', r.id);
+    this.leafLock(t, 'tdp_mmu_pages_lock', () => {
+      this.s.tdpRoots.unshift(r.id);
+      this.vmField('tdp_mmu_roots', 'add', r.id);
+    });
     this.leave(t);
     return r;
   }
@@ -1236,8 +1354,8 @@ export class Kvm {
     return n;
   }
 
-  /** Visit present leaf SPTEs of [start, end) under sp. */
-  forLeafs(sp: Sp, start: number, end: number, fn: (sp: Sp, i: number, v: number) => void): void {
+  /** Visit present leaf SPTEs of [start, end) under sp; `onFreed` hears of non-leaf SPTEs pointing at freed pages. */
+  forLeafs(sp: Sp, start: number, end: number, fn: (sp: Sp, i: number, v: number) => void, onFreed?: (parent: Sp, i: number, id: number) => void): void {
     if (!sp.spt) return;
     const span = 2 ** (9 * (sp.level - 1));
     const base = sp.level === 4 ? 0 : sp.gfn;
@@ -1245,7 +1363,12 @@ export class Kvm {
     for (let i = lo; i <= hi; i++) {
       const val = sp.spt[i];
       if (!isPresent(val)) continue;
-      if (this.isLeaf(sp, val)) fn(sp, i, val); else { const c = this.childOf(val); if (c) this.forLeafs(c, start, end, fn); }
+      if (this.isLeaf(sp, val)) fn(sp, i, val);
+      else {
+        const c = this.childOf(val);
+        if (c && c.life !== LIFE_FREED) this.forLeafs(c, start, end, fn, onFreed);
+        else if (onFreed) onFreed(sp, i, sptePfn(val) - SP_PFN_BASE);
+      }
     }
   }
 
@@ -1359,7 +1482,7 @@ export class Kvm {
     this.unlock(t);
     this.leave(t);
     this.point(t, 'kvm_x86_flush_tlb_current');
-    this.tlbFlush(v, 'current');
+    if (!(this.testFaults !== null && this.testFaults.skipRootLoadFlush)) this.tlbFlush(v, 'current');
     if (this.auditEvents && v.tlb.some((e) => e.tag === this.curTag(v))) this.violate('RT-8', `vcpu${v.id} loaded a root with TLB entries still tagged for it`, [`vcpu${v.id}.tlb`]);
     this.leave(t);
   }
@@ -1369,6 +1492,8 @@ export class Kvm {
     if (slot === 'current') { old = v.root; v.root = id; }
     else if (slot === 'l2') { old = v.l2Root; v.l2Root = id; }
     else { old = v.prev[slot].hpa; v.prev[slot].hpa = id; }
+    // TL-2: a newly loaded root owes a flush of the current context before the next guest entry
+    if ((slot === 'current' || slot === 'l2') && id >= 0) v.loadFlushPending = true;
     if (this.tr) this.fx({ kind: 'vcpu-root', vcpu: v.id, slot: slot === 'l2' ? 'current' : typeof slot === 'number' ? (`prev${slot}` as `prev${number}`) : 'current', old: old >= 0 ? `sp#${old}` : null, new: id >= 0 ? `sp#${id}` : null }); else this.nEff++;
   }
 
@@ -1546,8 +1671,10 @@ export class Kvm {
       sp = child;
     }
     let writable = leaf.e.writable && !(slot.flags?.includes('readonly'));
-    if (writable && this.needWriteProtect(t, gfn)) { writable = false; if (write) this.note('write to a write-protected guest page table: emulate (kvm_mmu_pte_write)'); }
+    const late = this.testFaults !== null && !!this.testFaults.unsyncAfterWritable;
+    if (writable && !late && this.needWriteProtect(t, gfn)) { writable = false; if (write) this.note('write to a write-protected guest page table: emulate (kvm_mmu_pte_write)'); }
     this.setLeaf(t, sp, leaf.i, gfn, pfn, writable, write && writable);
+    if (late && writable) this.needWriteProtect(t, gfn);
     this.leave(t);
     this.stat('pf_fixed');
     this.unlock(t);
@@ -1571,6 +1698,7 @@ export class Kvm {
       this.violate(this.s.gen !== root.gen && !root.invalid ? 'FZ-1' : 'RT-1', `vcpu${v.id} enters the guest with ${root.invalid ? 'invalid' : 'obsolete'} root sp#${root.id}`, [`sp#${root.id}`, `vcpu${v.id}`]);
       if (this.s.gen !== root.gen || root.invalid) this.violate('FZ-1', `vcpu${v.id} enters the guest with an obsolete root after mmu_valid_gen changed`, [`sp#${root.id}`, `vcpu${v.id}`]);
     }
+    if (this.auditEvents && v.loadFlushPending) this.violate('TL-2', `vcpu${v.id} enters the guest on a newly loaded root sp#${this.curTag(v)} without a flush of the current TLB context`, [`vcpu${v.id}.tlb`, `sp#${this.curTag(v)}`]);
     v.inGuest = true;
     this.point(t, 'in guest mode');
     this.leave(t);
@@ -2351,14 +2479,18 @@ export class Kvm {
       this.enter(t, test ? 'test_age' : 'age', { start: hex(lo), end: hex(hi) });
       if (this.tdpOn) {
         this.enter(t, this.v >= 6.19 ? 'kvm_tdp_mmu_age_gfn_range' : test ? 'kvm_tdp_mmu_test_age_gfn' : 'kvm_tdp_mmu_age_gfn_range');
+        const validOnly = this.v >= 6.19 && !(this.testFaults !== null && this.testFaults.agingVisitsInvalidRoots);
+        const onFreed = lockless && this.auditEvents ? (p: Sp, i: number, id: number) => this.violate('AG-2', `lockless aging walks sp#${p.id}[${i}] into freed page table sp#${id}`, [`sp#${p.id}`, `sp#${id}`]) : undefined;
         for (const id of this.s.tdpRoots) {
           const r = this.s.sps.get(id);
-          if (!r || (this.v >= 6.19 && r.invalid)) continue;     // 6.19 ages valid roots only (AG-5)
+          if (!r || (validOnly && r.invalid)) continue;     // 6.19 ages valid roots only (AG-5)
+          // AG-5 (event): lockless aging (6.15+) must not visit an invalid root
+          if (r.invalid && this.auditEvents) this.violate('AG-5', `aging visits invalid TDP root sp#${r.id}`, [`sp#${r.id}`]);
           this.forLeafs(r, lo, hi, (sp, i, v) => {
             if ((v % 64) < 32) return;
             young = true;
-            if (!test) this.setSpte(sp, i, v - SPTE_A);
-          });
+            if (!test) this.ageSpte(sp, i, v);
+          }, onFreed);
         }
         this.leave(t);
       }
@@ -2375,6 +2507,17 @@ export class Kvm {
     this.note(`${notifier} -> ${young ? 'young' : 'old'}`);
     this.leave(t);
     return young;
+  }
+
+  /**
+   * The SPTE write of an aging walk: clear the Accessed bit. AG-1 (event): nothing else may change,
+   * neither the pfn nor the permission bits.
+   */
+  ageSpte(sp: Sp, i: number, v: number): void {
+    let nv = v - SPTE_A;
+    if (this.testFaults !== null && this.testFaults.agingClearsWritable && (nv % 4) === 3) nv -= SPTE_W;
+    if (this.auditEvents && (sptePfn(nv) !== sptePfn(v) || v - nv !== SPTE_A)) this.violate('AG-1', `aging rewrote sp#${sp.id}[${i}] ${hex(v)} -> ${hex(nv)}: more than the Accessed bit changed`, [`sp#${sp.id}`]);
+    this.setSpte(sp, i, nv);
   }
 
   /** Shadow-MMU aging over the rmaps of [lo, hi). Lockless eras read single-entry heads directly. */
@@ -2397,11 +2540,15 @@ export class Kvm {
           if (lockless && head % 2 === 1) this.point(t, 'kvm_rmap_lock_readonly');
           for (const sptep of this.listEntries(head)) {
             const sp = this.s.sps.get(sptepSp(sptep));
-            if (!sp) continue;
+            if (!sp || sp.life === LIFE_FREED) {
+              // AG-2 (event): a lockless rmap walk must never reach a freed shadow page
+              if (lockless && this.auditEvents) this.violate('AG-2', `lockless aging follows rmap entry ${hex(sptep)} of gfn ${hex(g)} into freed sp#${sptepSp(sptep)}`, [`sp#${sptepSp(sptep)}`, `gfn ${hex(g)}`]);
+              continue;
+            }
             const i = sptepIndex(sptep), v = this.getSpte(sp, i);
             if ((v % 64) < 32) continue;
             young = true;
-            if (!test) this.setSpte(sp, i, v - SPTE_A);
+            if (!test) this.ageSpte(sp, i, v);
           }
         }
       }

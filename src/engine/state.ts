@@ -98,6 +98,8 @@ export interface Vcpu {
   tlb: TlbEntry[];
   cr3: number;
   modeBits: Record<string, boolean>;
+  /** TL-2: a root was loaded into this vCPU and no flush of the current context followed yet. */
+  loadFlushPending: boolean;
 }
 
 export interface LockState { writer: string | null; writerMode: LockMode | null; readers: string[] }

@@ -56,7 +56,7 @@ test('lock modes per era: TDP faults take mmu_lock for read on rwlock eras, spin
   const modes = (era: '6.19' | '3.11', mmu: 'tdp' | 'direct-shadow') => {
     const e = createEngine({ config: vm(era, mmu), threads: [{ id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'page_fault', gfn: G }] }] });
     runSchedule(e, { kind: 'sequential' });
-    return e.history.flatMap((h) => h.events).filter((ev) => ev.kind === 'effect' && ev.effect.kind === 'lock' && ev.effect.action === 'acquire').map((ev) => (ev as { effect: { mode: string } }).effect.mode);
+    return e.history.flatMap((h) => h.events).filter((ev) => ev.kind === 'effect' && ev.effect.kind === 'lock' && ev.effect.lock === 'mmu_lock' && ev.effect.action === 'acquire').map((ev) => (ev as { effect: { mode: string } }).effect.mode);
   };
   assert.deepEqual(modes('6.19', 'tdp'), ['read', 'read']);
   assert.deepEqual(modes('6.19', 'direct-shadow'), ['write', 'write']);
