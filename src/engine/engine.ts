@@ -291,9 +291,11 @@ export class EngineImpl implements EngineInternals {
 
   stateHash(): string {
     const threads = this.threads.map((t) => `${t.spec.id}:${t.opIndex}:${t.pending ? t.pending.point : '-'}:${t.ctx.stack.filter((f) => f.fn !== '').map((f) => f.fn + '@' + (f.point ?? '')).join('>')}`);
-    let h = fnv(2166136261, canonicalState(this.kvm));
-    h = fnv(h, threads.join(';'));
-    let h2 = fnv(0x811c9dc5 ^ 0x5bd1e995, canonicalState(this.kvm) + threads.join(';'));
+    const state = canonicalState(this.kvm); // the expensive part: build it once for both halves
+    const threadText = threads.join(';');
+    let h = fnv(2166136261, state);
+    h = fnv(h, threadText);
+    let h2 = fnv(0x811c9dc5 ^ 0x5bd1e995, state + threadText);
     h2 = fnv(h2, String(h));
     return h.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
   }
