@@ -7,14 +7,22 @@ import type { StateView, StepRecord, Violation } from '../../engine/api';
 import { computeDelta, emptyChanges, isEmptyDelta, summarizeChanges, summarizeGeneration, type ChangeSummary, type GenerationPoint } from '../../shared/delta';
 import { hostMessage, type HostMessage } from '../../shared/protocol';
 
-/** The data half of PanelSource. */
+/** The data half of PanelSource: what the panel shows of the running scenario. */
 export interface FeedSource {
+  /** State after the current step; undefined when no scenario is loaded. */
   current(): StateView | undefined;
+  /** State before the current step (for "what this step changed"); undefined at step 0. */
   previous(): StateView | undefined;
+  /** The record of the step that produced `current()` (undefined at step 0). */
   currentStep(): StepRecord | undefined;
+  /** Number of steps in the history (the current position is `current().step`). */
   historyLength(): number;
+  /** Every violation found so far. */
   violations(): readonly Violation[];
+  /** Per-step timeline of mmu_valid_gen (see `summarizeGeneration` in src/shared/delta). Optional: if absent the
+   *  panel builds it from the states it is shown. */
   generations?(): readonly GenerationPoint[];
+  /** Scenario name for the header. */
   scenarioName?(): string | undefined;
 }
 

@@ -4,33 +4,16 @@
  * a full snapshot on (re)load, then one StateDelta per change.
  */
 import * as vscode from 'vscode';
-import type { StateView, StepRecord, Violation } from '../../engine/api';
-import type { GenerationPoint } from '../../shared/delta';
 import { makeNonce, panelHtml } from '../../shared/html';
 import { hostMessage, PANEL_SECTIONS, parseWebviewMessage, type HostMessage, type PanelSection, type SourceLocation, type WebviewMessage } from '../../shared/protocol';
-import { PanelFeed, type FeedClient } from './feed';
+import { PanelFeed, type FeedClient, type FeedSource } from './feed';
 
 export const PANEL_VIEW_ID = 'kvmMmuLab.panel';
 export const PANEL_EDITOR_TYPE = 'kvmMmuLab.panelEditor';
 export const CONTAINER_ID = 'kvmMmuLab';
 
-/** What the panel needs from the running scenario. The lead adapts the scenario session to it. */
-export interface PanelSource {
-  /** State after the current step; undefined when no scenario is loaded. */
-  current(): StateView | undefined;
-  /** State before the current step (for "what this step changed"); undefined at step 0. */
-  previous(): StateView | undefined;
-  /** The record of the step that produced `current()` (undefined at step 0). */
-  currentStep(): StepRecord | undefined;
-  /** Number of steps in the history (the current position is `current().step`). */
-  historyLength(): number;
-  /** Every violation found so far. */
-  violations(): readonly Violation[];
-  /** Per-step timeline of mmu_valid_gen (see `summarizeGeneration` in src/shared/delta). Optional: if absent the
-   *  panel builds it from the states it is shown. */
-  generations?(): readonly GenerationPoint[];
-  /** Scenario name for the header. */
-  scenarioName?(): string | undefined;
+/** What the panel needs from the running scenario: the data (FeedSource) plus change events and actions. */
+export interface PanelSource extends FeedSource {
   /** Fires whenever any of the above changed (step, step back, goto, new scenario, scenario closed). */
   readonly onDidChange: vscode.Event<void>;
   gotoStep(n: number): void | Thenable<void>;
