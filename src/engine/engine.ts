@@ -32,7 +32,7 @@ interface ThreadState {
   index: number;
 }
 
-interface Snapshot { pos: number; kvm: unknown; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number }
+interface Snapshot { pos: number; kvm: unknown; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
 
 /** FNV-1a over a string, folded into a running 32-bit hash. */
 export function fnv(h: number, s: string): number {
@@ -231,6 +231,7 @@ export class EngineImpl implements EngineInternals {
     return {
       pos: this.pos, kvm: structuredClone(this.kvm.s), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
       hash: this.hash, viol: this.allViolations.length, nEff: this.kvm.nEff, kvmStep: this.kvm.step,
+      audit: this.auditor.saveState(),
     };
   }
 
@@ -245,6 +246,7 @@ export class EngineImpl implements EngineInternals {
     this.pos = s.pos;
     this.hash = s.hash;
     this.allViolations.length = s.viol;
+    this.auditor.loadState(s.audit);
   }
 
   stepBack(): void {

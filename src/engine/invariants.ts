@@ -89,6 +89,10 @@ export class Auditor {
   private prev = new Set<string>();
   private cur = new Set<string>();
 
+  /** The conditions already reported, so that a restored snapshot reports exactly what the original run did. */
+  saveState(): string[] { return [...this.prev]; }
+  loadState(keys: readonly string[]): void { this.prev = new Set(keys); this.cur = new Set(); }
+
   afterStep(changed: boolean): void {
     if (!this.full || !changed) return;
     this.cur = new Set();
