@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// KVM MMU Lab demo workspace: a skeleton written for the extension (MIT, see LICENSE).
 /*
  * Synthetic skeleton for the KVM MMU Lab demo (not kernel source).
  * MGLRU aging: while scanning a young PTE, peek at its neighbours and ask secondary MMUs too.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* KVM MMU Lab demo workspace: a skeleton written for the extension (MIT, see LICENSE). */
 /*
  * Synthetic skeleton for the KVM MMU Lab demo (not kernel source).
  * Generic KVM declarations the x86 MMU relies on: requests, the VM struct's MMU fields,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// KVM MMU Lab demo workspace: a skeleton written for the extension (MIT, see LICENSE).
 /*
  * Synthetic skeleton for the KVM MMU Lab demo (not kernel source).
  * Generic KVM pieces the x86 MMU depends on: remote TLB flushes, requests to all vCPUs and the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// KVM MMU Lab demo workspace: a skeleton written for the extension (MIT, see LICENSE).
 /*
  * Synthetic skeleton for the KVM MMU Lab demo (not kernel source).
  * The few x86.c entry points that appear in MMU call stacks: guest entry servicing MMU requests,
