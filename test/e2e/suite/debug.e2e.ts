@@ -129,6 +129,8 @@ suite('debugger', () => {
 
       // CodeLens over the simulated function: "entered N times in this run — go to last step (S)"
       const uri = vscode.Uri.file(file);
+      // the CodeLens command needs a text model; do not rely on the stop having opened the file yet
+      await stage('openTextDocument', () => vscode.workspace.openTextDocument(uri));
       let lens: vscode.CodeLens | undefined;
       for (let i = 0; i < 50 && !lens; i++) {
         const lenses = (await stage('executeCodeLensProvider', () => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri))) ?? [];
