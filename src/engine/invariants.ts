@@ -48,7 +48,7 @@ export const INVARIANTS: InvariantInfo[] = [
   inv('US-1', 'only level-1 indirect pages are unsync', ['S'], UNSYNC, 'state', 'unsync is set only on 4K pages that shadow a guest page table.'),
   inv('US-2', 'unsync bitmap matches the children', ['S'], UNSYNC, 'state', 'A child that is unsync or has unsync children has its bit set in the parent; unsync_children counts the bits (stale bits allowed).'),
   inv('US-3', 'unsync pages reachable from a root', ['S'], UNSYNC, 'state', 'Every linked unsync page has a path of set unsync_child_bitmap bits up to a page with no parents, so a root sync finds it.'),
-  inv('US-4', 'unsync before writable', ['S'], ALL, 'event', 'A writable leaf SPTE for a gfn is installed only after every live shadow page of that gfn is marked unsync (a level-1 page); an upper-level shadow forbids the writable mapping. (2.6.27 never unsyncs: there the mapping must stay read-only.)'),
+  inv('US-4', 'unsync before writable', ['S'], ALL, 'state+event', 'A writable leaf SPTE for a gfn is installed only after every live shadow page of that gfn is marked unsync (a level-1 page); an upper-level shadow forbids the writable mapping. After every step, no writable leaf maps a gfn that a live, valid shadow page shadows unless that page is an unsync level-1 page, so syncing a page must write-protect its gfn again. (2.6.27 never unsyncs: there the mapping must stay read-only.)'),
   inv('US-5', 'zap unsync descendants first', ['S'], UNSYNC, 'event', 'Zapping a page first zaps its unsync descendants: a zap never leaves a page it unlinked parentless (and not a root) with an unsync page still below it.'),
   inv('RM-1', 'rmap consistency', ['S'], ALL, 'state+event', 'Every present leaf SPTE of the shadow MMU is in exactly one rmap (gfn, level) and every rmap entry points at such an SPTE.'),
   inv('RM-2', 'rmap head encoding', ['S'], ALL, 'state', 'Head 0 is empty, an even head is the single SPTE pointer, an odd head points at a non-empty pte_list_desc chain.'),
@@ -148,6 +148,28 @@ export class Auditor {
           if (!child) { this.v('FR-1', `sp#${sp.id}[${i}] points at freed page sp#${cid}`, [`sp#${sp.id}`, `sp#${cid}`]); continue; }
           let l = childRefs.get(cid); if (!l) childRefs.set(cid, l = []); l.push(sptepOf(sp.id, i));
           if ((child.unsync || child.unsyncChildren > 0) && !sp.unsyncBitmap.includes(i)) this.v('US-2', `sp#${sp.id} bit ${i} clear but child sp#${cid} needs sync`, [`sp#${sp.id}`, `sp#${cid}`]);
+        }
+      }
+    }
+    // US-4 (state form): once a step is over, a gfn that a live, valid, indirect shadow page shadows
+    // is mapped writable only if every such page is an unsync level-1 page. This holds only because
+    // mmu_sync_children write-protects a page's gfn again before the page becomes sync.
+    const guarded = new Map<number, number>();
+    for (const sp of shadow) {
+      if (sp.direct || sp.nested || sp.invalid || sp.life !== LIFE_LIVE || kvm.isObsolete(sp)) continue;
+      if ((sp.level > 1 || !sp.unsync) && !guarded.has(sp.gfn)) guarded.set(sp.gfn, sp.id);
+    }
+    for (const [gfn, spId] of guarded) {
+      const slot = kvm.slotOfGfn(gfn);
+      if (!slot) continue;
+      const guard = s.sps.get(spId)!;
+      for (let level = 1; level <= 3; level++) {
+        const a = slot.rmap[level - 1];
+        if (!a) continue;
+        for (const sptep of kvm.listEntries(a[kvm.rmapIndex(slot, gfn, level)])) {
+          const leaf = s.sps.get(sptepSp(sptep));
+          if (!leaf || kvm.getSpte(leaf, sptepIndex(sptep)) % 4 !== 3) continue;
+          this.v('US-4', `gfn 0x${gfn.toString(16)} is mapped writable by sp#${leaf.id}[${sptepIndex(sptep)}] while sp#${spId} (level ${guard.level}) shadows it ${guard.level > 1 ? 'as an upper-level table' : 'and is not unsync'}`, [`sp#${leaf.id}`, `sp#${spId}`, `gfn 0x${gfn.toString(16)}`]);
         }
       }
     }

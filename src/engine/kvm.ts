@@ -54,6 +54,8 @@ export interface TestFaults {
   agingVisitsInvalidRoots?: boolean;
   /** AG-3: change rmap chains without the 6.15+ rmap bit lock. */
   skipRmapLock?: boolean;
+  /** US-4 (state): mmu_sync_children syncs pages without write-protecting their gfns again. */
+  skipSyncWriteProtect?: boolean;
 }
 
 export class Kvm {
@@ -855,7 +857,15 @@ export class Kvm {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return false;
     this.enter(t, 'rmap_write_protect', { gfn: hex(gfn) });
-    let flush = false;
+    const flush = this.clearWritableRmaps(slot, gfn);
+    if (flush) this.kvmFlushRemoteTlbs(t);
+    this.leave(t);
+    return flush;
+  }
+
+  /** Drop W from every writable leaf SPTE that maps gfn, on every rmap level; true if any changed. */
+  private clearWritableRmaps(slot: Slot, gfn: number): boolean {
+    let changed = false;
     for (let level = 1; level <= 3; level++) {
       const a = slot.rmap[level - 1];
       if (!a) continue;
@@ -863,12 +873,34 @@ export class Kvm {
         const sp = this.s.sps.get(sptepSp(sptep));
         if (!sp) continue;
         const i = sptepIndex(sptep), val = this.getSpte(sp, i);
-        if ((val % 4) === 3) { this.setSpte(sp, i, val - SPTE_W); flush = true; }
+        if ((val % 4) === 3) { this.setSpte(sp, i, val - SPTE_W); changed = true; }
       }
     }
-    if (flush) this.kvmFlushRemoteTlbs(t);
+    return changed;
+  }
+
+  /**
+   * The write-protect mmu_sync_children applies to each page of a batch before syncing it, so the
+   * next guest write to that table traps again. Frames per era: rmap_write_protect (up to 5.17;
+   * from 5.15 it forwards to kvm_mmu_slot_gfn_write_protect), kvm_vcpu_write_protect_gfn (5.18+,
+   * also through kvm_mmu_slot_gfn_write_protect). No flush here: the caller flushes once per batch.
+   */
+  syncWriteProtect(t: ThreadCtx, gfn: number): boolean {
+    const slot = this.slotOfGfn(gfn);
+    if (!slot) return false;
+    this.enter(t, this.v < 5.18 ? 'rmap_write_protect' : 'kvm_vcpu_write_protect_gfn', { gfn: hex(gfn) });
+    this.enter(t, 'kvm_mmu_slot_gfn_write_protect', this.tr ? { gfn: hex(gfn) } : undefined);
+    const changed = this.clearWritableRmaps(slot, gfn);
     this.leave(t);
-    return flush;
+    this.leave(t);
+    return changed;
+  }
+
+  /** The flush at the end of a sync batch: kvm_mmu_remote_flush_or_zap (5.x+) or a direct flush. */
+  syncBatchFlush(t: ThreadCtx): void {
+    this.enter(t, 'kvm_mmu_remote_flush_or_zap');
+    this.kvmFlushRemoteTlbs(t);
+    this.leave(t);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -1825,16 +1857,30 @@ export class Kvm {
     this.enter(t, 'mmu_sync_children');
     const vec: Array<{ sp: Sp; leaf: boolean }> = [];
     this.unsyncWalk(root, vec);
+    const batch = vec.filter((e) => e.leaf && e.sp.unsync && e.sp.life === LIFE_LIVE).map((e) => e.sp);
+    // every era: write-protect the gfns of the whole batch first (the pages become sync below and
+    // must trap guest writes again), one remote flush if any SPTE lost W, then sync page by page
+    let prot = false;
+    if (!(this.testFaults !== null && this.testFaults.skipSyncWriteProtect)) for (const sp of batch) prot = this.syncWriteProtect(t, sp.gfn) || prot;
+    if (prot) this.syncBatchFlush(t);
     let flush = false;
-    for (const e of vec) if (e.leaf && e.sp.unsync && e.sp.life === LIFE_LIVE) flush = this.syncPage(t, e.sp) || flush;
-    if (flush) this.kvmFlushRemoteTlbs(t);
+    for (const sp of batch) if (sp.unsync && sp.life === LIFE_LIVE) flush = this.syncPage(t, sp) || flush;
+    if (flush) this.syncBatchFlush(t);
     this.leave(t);
     this.leave(t);
   }
 
-  /** kvm_sync_page: re-read the guest table, drop SPTEs that no longer match, mark in sync. */
+  /**
+   * kvm_sync_page: mark in sync, re-read the guest table, drop SPTEs that no longer match. The
+   * unsync mark is cleared first in every era: inside kvm_sync_page / __kvm_sync_page up to 3.x,
+   * by mmu_sync_children just before the call from 5.x on.
+   */
   syncPage(t: ThreadCtx, sp: Sp): boolean {
+    if (this.v >= 5.15) this.unlinkUnsync(t, sp);
     this.enter(t, 'kvm_sync_page', { sp: sp.id });
+    // 3.x and 6.19 split the work into __kvm_sync_page (hidden where it does not exist)
+    this.enter(t, '__kvm_sync_page');
+    this.unlinkUnsync(t, sp);
     const pt = this.s.guestPt.get(sp.gfn);
     let flush = false;
     if (sp.spt) for (let i = 0; i < 512; i++) {
@@ -1845,7 +1891,7 @@ export class Kvm {
       if (!e || !e.present || e.gfn !== gfn) { this.zapPte(t, sp, i); flush = true; }
       else if (!e.writable && (val % 4) === 3) { this.setSpte(sp, i, val - SPTE_W); flush = true; }
     }
-    this.unlinkUnsync(t, sp);
+    this.leave(t);
     this.leave(t);
     return flush;
   }

@@ -8,6 +8,7 @@ import type { EraId, Op, ThreadSpec, VmConfig } from '../../../src/engine';
 import type { EngineInternals } from '../../../src/engine/engine';
 import type { TestFaults, ThreadCtx } from '../../../src/engine/kvm';
 import { vm, shadowVm, hvaOf, ids, T1, T2A } from './helpers';
+import { effectsOf } from './fmt';
 
 const G = 0x1234;
 
@@ -32,7 +33,7 @@ function direct(e: EngineInternals, held: ThreadCtx['held'], fn: (t: ThreadCtx) 
 test('catalogue: the eight invariants are checked, none is documentation only', () => {
   for (const id of ['US-4', 'US-5', 'TL-2', 'AG-1', 'AG-2', 'AG-3', 'AG-5', 'LK-1']) {
     const inv = INVARIANTS.find((i) => i.id === id)!;
-    assert.equal(inv.check, 'event', id);
+    assert.equal(inv.check, id === 'US-4' ? 'state+event' : 'event', id);
   }
   assert.deepEqual(INVARIANTS.filter((i) => i.check === 'none').map((i) => i.id), []);
   assert.deepEqual(INVARIANTS.find((i) => i.id === 'AG-5')!.eras, ['6.19']);
@@ -66,6 +67,38 @@ test('US-4: a writable SPTE for a gfn shadowed at an upper level is caught (dire
   assert.deepEqual(direct(e, 'write', (t) => kvm.setLeaf(t, leaf.sp, 7, T2A, pfn, true, false)), ['US-4']);
   assert.match(kvm.violations[0].message, /upper-level/);
 });
+
+// US-4, state form: after the step that syncs T1 (a guest TLB flush), T1's own gfn must no longer be
+// mapped writable, since T1's shadow page is sync again. Only the test fault that skips the
+// re-write-protect in mmu_sync_children leaves it writable; no install happens, so only the state
+// check can see it.
+const WP_FRAME: Partial<Record<EraId, string>> = { '2.6.35': 'rmap_write_protect', '3.10': 'rmap_write_protect', '5.15': 'rmap_write_protect', '5.18': 'kvm_vcpu_write_protect_gfn', '6.19': 'kvm_vcpu_write_protect_gfn' };
+for (const era of ['2.6.35', '3.10', '5.15', '5.18', '6.19'] as EraId[]) {
+  test(`US-4 state (${era}): sync write-protects the synced gfn again, once flushed; skipping it is caught`, () => {
+    const ops: Op[] = [{ op: 'page_fault', gva: 0, write: true }, { op: 'tlb_flush_guest' }, { op: 'page_fault', gva: 0, write: true }];
+    const ok = eng(shadowVm(era), [thread('vcpu0', 'vcpu', ops)]);
+    const t1Leaf = () => { const tr = ok.kvm.translate(ok.kvm.s.vcpus[0].root, 0)!; return ok.kvm.getSpte(tr.sp, tr.i); };
+    seq(ok);
+    assert.deepEqual(ok.violations(), []);
+    const syncRecs = ok.history.filter((h) => h.opIndex === 1);
+    const effects = effectsOf(syncRecs);
+    const wDrops = effects.filter((x) => /^spte sp\d+\[0\] 0x[0-9a-f]*[37bf]->0x[0-9a-f]*[15]$/.test(x));
+    assert.equal(wDrops.length, 1, 'the one writable SPTE of T1 loses W');
+    assert.equal(effects.filter((x) => x.startsWith('stat remote_tlb_flush')).length, 1, 'one flush for the batch');
+    const calls = syncRecs.flatMap((h) => h.events).filter((ev) => ev.kind === 'call').map((ev) => (ev as { frame: { fn: string } }).frame.fn);
+    assert.ok(calls.indexOf(WP_FRAME[era]!) > calls.indexOf('mmu_sync_children') && calls.indexOf(WP_FRAME[era]!) < calls.indexOf('kvm_sync_page'), calls.join(' '));
+    // the next guest write traps again: the page goes unsync again and the leaf is writable again
+    assert.equal(t1Leaf() % 4, 3);
+    assert.ok(ok.view().shadowPages.some((sp) => sp.unsync && sp.gfn === T1));
+    const unsyncs = effectsOf(ok.history.filter((h) => h.opIndex === 2)).filter((x) => /^sp\d+\.unsync false->true$/.test(x));
+    assert.equal(unsyncs.length, 1);
+
+    const bad = eng(shadowVm(era), [thread('vcpu0', 'vcpu', ops.slice(0, 2))], { skipSyncWriteProtect: true });
+    seq(bad);
+    assert.deepEqual(ids(bad), ['US-4']);
+    assert.match(bad.violations()[0].message, /is mapped writable by sp#\d+\[0\] while sp#\d+ \(level 1\) shadows it and is not unsync/);
+  });
+}
 
 // ------------------------------------------------------------------------------------------------
 // US-5: zap unsync descendants first

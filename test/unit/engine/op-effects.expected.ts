@@ -325,10 +325,15 @@ export const EXPECTED_EFFECTS: Record<string, string[]> = {
  "CR3 load syncs unsync pages (6.19 fast_pgd_switch + kvm_mmu_sync_roots)": [
   "req- vcpu0 KVM_REQ_MMU_SYNC",
   "acquire mmu_lock write",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
   "sp2.unsync true->false",
   "stat mmu_unsync 1->0",
   "sp1.unsync_children 1->0",
   "release mmu_lock write",
+  "req- vcpu0 KVM_REQ_TLB_FLUSH",
+  "tlb-flush vcpu0 all 0",
   "req- vcpu0 KVM_REQ_TLB_FLUSH_CURRENT",
   "tlb-flush vcpu0 current 0",
   "req- vcpu0 KVM_REQ_LOAD_MMU_PGD"
@@ -493,5 +498,72 @@ export const EXPECTED_EFFECTS: Record<string, string[]> = {
   "page 1001.refcount 2->3",
   "stat pf_fixed 0->1",
   "release mmu_lock spin"
+ ],
+ "guest TLB flush syncs and re-write-protects (2.6.35 mmu_sync_children, rmap_write_protect)": [
+  "acquire mmu_lock spin",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "release mmu_lock spin",
+  "tlb-flush vcpu0 guest 0"
+ ],
+ "guest TLB flush syncs and re-write-protects (3.10 __kvm_sync_page)": [
+  "acquire mmu_lock spin",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "release mmu_lock spin",
+  "tlb-flush vcpu0 guest 0"
+ ],
+ "guest TLB flush syncs and re-write-protects (5.15 kvm_mmu_slot_gfn_write_protect, kvm_mmu_remote_flush_or_zap)": [
+  "acquire mmu_lock write",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "release mmu_lock write",
+  "tlb-flush vcpu0 guest 0"
+ ],
+ "guest TLB flush syncs and re-write-protects (6.19 kvm_vcpu_write_protect_gfn)": [
+  "acquire mmu_lock write",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "release mmu_lock write",
+  "tlb-flush vcpu0 guest 0"
+ ],
+ "sync with nothing writable left: no write-protect flush (6.19, invlpg dropped the leaf)": [
+  "acquire mmu_lock write",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "release mmu_lock write",
+  "tlb-flush vcpu0 guest 0"
+ ],
+ "sync that also drops a stale SPTE: write-protect flush, then the sync flush (5.18)": [
+  "acquire mmu_lock write",
+  "spte sp2[0] 0x1000067->0x1000065",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 0->1",
+  "sp2.unsync true->false",
+  "stat mmu_unsync 1->0",
+  "sp1.unsync_children 1->0",
+  "spte sp2[1] 0x1001027->0x0",
+  "rmap-remove l1 gfn=1050 0x10000002008 n=0",
+  "req+ vcpu0 KVM_REQ_TLB_FLUSH",
+  "stat remote_tlb_flush 1->2",
+  "release mmu_lock write",
+  "tlb-flush vcpu0 guest 0"
  ]
 };

@@ -44,4 +44,11 @@ export const OP_SCENARIOS: OpScenario[] = [
   { name: 'memslot delete flushes the slot with the fast zap (5.15)', cfg: vm('5.15', 'direct-shadow'), threads: [v([{ op: 'page_fault', gfn: G }]), t('ioctl', 'ioctl', [{ op: 'memslot_delete', id: 0 }])], thread: 'ioctl', op: 0 },
   { name: 'zap_gfn_range (6.19 kvm_zap_gfn_range)', cfg: vm('6.19', 'tdp'), threads: [v([{ op: 'page_fault', gfn: G }]), t('ioctl', 'ioctl', [{ op: 'zap_gfn_range', start: G, end: G + 1 }])], thread: 'ioctl', op: 0 },
   { name: 'gup race retry (2.6.27 mmu_notifier_retry)', cfg: vm('2.6.27', 'tdp'), threads: [v([{ op: 'page_fault', gfn: G }]), t('mmu_notifier', 'notifier', [{ op: 'host_unmap', hva: hvaOf(G) }])], thread: 'vcpu0', op: 0 },
+  // sync re-write-protects: the synced page's gfn (T1 maps itself writable at gva 0) loses W, one flush per batch
+  { name: 'guest TLB flush syncs and re-write-protects (2.6.35 mmu_sync_children, rmap_write_protect)', cfg: shadowVm('2.6.35'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 1 },
+  { name: 'guest TLB flush syncs and re-write-protects (3.10 __kvm_sync_page)', cfg: shadowVm('3.10'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 1 },
+  { name: 'guest TLB flush syncs and re-write-protects (5.15 kvm_mmu_slot_gfn_write_protect, kvm_mmu_remote_flush_or_zap)', cfg: shadowVm('5.15'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 1 },
+  { name: 'guest TLB flush syncs and re-write-protects (6.19 kvm_vcpu_write_protect_gfn)', cfg: shadowVm('6.19'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 1 },
+  { name: 'sync with nothing writable left: no write-protect flush (6.19, invlpg dropped the leaf)', cfg: shadowVm('6.19'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'invlpg', gva: 0 }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 2 },
+  { name: 'sync that also drops a stale SPTE: write-protect flush, then the sync flush (5.18)', cfg: shadowVm('5.18'), threads: [v([{ op: 'page_fault', gva: 0, write: true }, { op: 'page_fault', gva: 1 }, { op: 'guest_pt_write', gfn: 0x1011, index: 1, value: null }, { op: 'tlb_flush_guest' }])], thread: 'vcpu0', op: 3 },
 ];

@@ -1551,3 +1551,37 @@ static int fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	walk_shadow_page_lockless_end(vcpu);
 	return sptep ? RET_PF_SPURIOUS : RET_PF_INVALID;
 }
+
+/*
+ * Sync-path helpers (skeletons for the extension's demo tree). mmu_sync_children write-protects
+ * the gfn of every page in a batch before the pages become sync again, so that the guest's next
+ * write to such a table faults and is tracked; one remote flush covers the whole batch.
+ */
+bool kvm_mmu_slot_gfn_write_protect(struct kvm *kvm, struct kvm_memory_slot *slot,
+				    u64 gfn, int min_level)
+{
+	bool changed = false;
+	int level;
+
+	for (level = min_level; level <= KVM_MAX_HUGEPAGE_LEVEL; level++)
+		changed |= rmap_write_protect(gfn_to_rmap(gfn, level, slot), true);
+	return changed;
+}
+
+static bool kvm_vcpu_write_protect_gfn(struct kvm_vcpu *vcpu, u64 gfn)
+{
+	struct kvm_memory_slot *slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+
+	return kvm_mmu_slot_gfn_write_protect(vcpu->kvm, slot, gfn, PG_LEVEL_4K);
+}
+
+/* Re-read every guest entry of sp; a negative result asks the caller to zap sp. */
+static int __kvm_sync_page(struct kvm_vcpu *vcpu, struct kvm_mmu_page *sp)
+{
+	bool flush = false;
+	int i;
+
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
+		flush |= kvm_sync_spte(vcpu, sp, i) > 0;
+	return flush;
+}
