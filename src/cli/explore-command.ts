@@ -7,7 +7,7 @@ import { explore, type ExploreResult } from '../explorer/explorer';
 
 const USAGE = `usage: kvm-mmu-lab explore FILE [--json] [--max-depth N] [--max-preemptions N] [--all]
                           [--save FILE] [--bug BUG|none] [--profile ERA] [--variant NAME] [--no-por]
-                          [--time-limit SECONDS]
+                          [--helpers-last] [--time-limit SECONDS]
   Searches the interleavings of the scenario's open schedule (\`schedule: { open: { threads, maxDepth,
   maxPreemptions } }\`; any other schedule is explored as if it were open) and stops at the first
   invariant violation or failed expectation.
@@ -18,6 +18,8 @@ const USAGE = `usage: kvm-mmu-lab explore FILE [--json] [--max-depth N] [--max-p
   --bug BUG            explore a bug variant (${BUG_IDS.join(', ')}) or 'none' for the fix
   --profile ERA        explore on another kernel era (${ERAS.join(', ')})
   --no-por             disable partial-order reduction (sleep sets)
+  --helpers-last       run threads the engine adds itself (tdp_mmu_zap_wq) only when no scenario thread
+                       can run (default: they interleave like any other thread)
 exit status: 0 nothing found, 1 a violation was found, 2 invalid input or usage
 `;
 
@@ -75,6 +77,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
     else if (a === '--help' || a === '-h') { io.out(USAGE); return 0; }
     else if (a === '--all') o.all = true;
     else if (a === '--no-por') o.por = false;
+    else if (a === '--helpers-last') o.helpers = 'last';
     else if (opt === '--max-depth') {
       const n = intArg('--max-depth', value(), io);
       if (n === null || n === undefined || n < 1) { if (n !== null) io.err('kvm-mmu-lab explore: --max-depth must be at least 1\n'); return 2; }
@@ -154,9 +157,8 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
   };
   if (o.all) report.counterexamples = result.counterexamples.length;
   if (cx) {
-    const own = prepared.scenario.threads.map((t) => t.id);
     report.counterexample = {
-      schedule: choicesToSlices(cx.choices, own).map((s) => ({ thread: s.thread, until: s.until && 'steps' in s.until ? s.until.steps : 1 })),
+      schedule: choicesToSlices(cx.choices).map((s) => ({ thread: s.thread, until: s.until && 'steps' in s.until ? s.until.steps : 1 })),
       choices: cx.choices,
       violation: { id: cx.violation.id, message: cx.violation.message, step: cx.violation.step, thread: cx.violation.thread, function: cx.violation.function },
       preemptions: cx.preemptions,

@@ -21,6 +21,8 @@ export interface ScenarioExploreOptions {
   profile?: EraId;
   variant?: string;
   por?: boolean;
+  /** Engine-added threads as ordinary choices ['interleave'] or only when nothing else can run ('last'). */
+  helpers?: 'interleave' | 'last';
   audit?: 'full' | 'events';
   timeLimitSeconds?: number;
   onProgress?: ExploreOptions['onProgress'];
@@ -73,6 +75,7 @@ export function prepareExploration(text: string, o: ScenarioExploreOptions = {})
     maxPreemptions: o.maxPreemptions ?? open?.maxPreemptions,
     all: o.all,
     por: o.por,
+    helpers: o.helpers,
     audit: o.audit,
     checks: pathChecks(scenario, eff.expect),
     timeLimitSeconds: o.timeLimitSeconds,
@@ -124,12 +127,17 @@ export function exploreScenarioText(text: string, o: ScenarioExploreOptions = {}
 // Counterexample -> pinned schedule -> scenario text
 // ---------------------------------------------------------------------------------------------
 
-/** Consecutive steps of one scenario thread become one slice `{ thread, until: N }`. Steps of engine helper threads are left to the runner (it runs them when the slice's thread waits). */
-export function choicesToSlices(choices: readonly ThreadId[], ownThreads: readonly ThreadId[]): ScheduleSlice[] {
-  const own = new Set(ownThreads);
+/**
+ * Consecutive steps of one thread become one slice `{ thread, until: N }`. Every thread is pinned,
+ * including those the engine adds itself (the tdp_mmu_zap_wq worker; the validator accepts them in the
+ * eras that have them). With `only`, steps of other threads are left to the runner instead (it runs an
+ * engine thread when the slice's thread waits on it).
+ */
+export function choicesToSlices(choices: readonly ThreadId[], only?: readonly ThreadId[]): ScheduleSlice[] {
+  const keep = only ? new Set(only) : null;
   const out: ScheduleSlice[] = [];
   for (const t of choices) {
-    if (!own.has(t)) continue;
+    if (keep && !keep.has(t)) continue;
     const last = out[out.length - 1];
     if (last && last.thread === t && last.until && 'steps' in last.until) last.until = { steps: last.until.steps + 1 };
     else out.push({ thread: t, until: { steps: 1 } });
@@ -173,7 +181,7 @@ export interface SaveOptions {
  */
 export function counterexampleScenario(sourceText: string, prepared: PreparedExploration, cx: Counterexample, save: SaveOptions = {}): string {
   const { head, blocks } = topBlocks(sourceText);
-  const slices = choicesToSlices(cx.choices, prepared.scenario.threads.map((t) => t.id));
+  const slices = choicesToSlices(cx.choices);
   const bug = save.bug !== undefined ? save.bug : prepared.config.bug ?? null;
   const era = save.era ?? prepared.config.era;
   const header = [

@@ -3,7 +3,8 @@
  * invariant ids, thread names, labels and assertion paths. Works on incomplete text (indentation and
  * bracket heuristics), so it never depends on the document parsing cleanly.
  */
-import { ASSERT_ROOTS, BUG_INFO, ERAS, MMU_KINDS, REQUESTS, STEPS, THREAD_KINDS, VM_FIELDS, knownInvariantIds, stepSpec } from './vocabulary';
+import { ASSERT_ROOTS, BUG_INFO, ERAS, MMU_KINDS, REQUESTS, STEPS, THREAD_KINDS, VM_FIELDS, helperThreads, knownInvariantIds, stepSpec } from './vocabulary';
+import type { EraId, MmuKind } from '../engine/api';
 import { AT_KEYS, EXPECT_KEYS, MEMSLOT_KEYS, SLICE_KEYS, TOP_KEYS, VARIANT_KEYS, VM_KEYS, WAIT_KEYS } from './parser';
 
 export type CompletionKind = 'step' | 'field' | 'value' | 'invariant' | 'thread' | 'path' | 'keyword' | 'label';
@@ -47,7 +48,14 @@ function completeUnsafe(text: string, line: number, character: number): Completi
   const valueKey = /([A-Za-z_][\w]*)\s*:\s*["']?[\w.:-]*$/.exec(before)?.[1];
   const inViolationList = /\b(violations|absent)\s*:\s*\[[^\]]*$/.test(before) || ((ancestors.at(-1) === 'violations' || ancestors.at(-1) === 'absent') && /^\s*-\s*[\w-]*$/.test(before));
   if (inViolationList) return knownInvariantIds().map((id) => ({ label: id, kind: 'invariant' as const, detail: 'invariant', documentation: invariantDoc(id) }));
+  // the schedule may also name the threads the engine adds itself in this VM's era/MMU
+  const scheduleThreads = (): CompletionItem[] => [
+    ...threads.map((t) => ({ label: t, kind: 'thread' as const })),
+    ...engineThreads(lines).filter((h) => !threads.includes(h.id)).map((h) => ({ label: h.id, kind: 'thread' as const, detail: `engine ${h.kind} thread`, documentation: h.doc })),
+  ];
+  if (top === 'schedule' && /\bthreads\s*:\s*\[[^\]]*$/.test(before) && /[[,]\s*[\w.-]*$/.test(before)) return scheduleThreads();
   if (valueKey && !/[{[,]\s*[\w]*$/.test(before.slice(before.lastIndexOf(valueKey) + valueKey.length + 1))) {
+    if (valueKey === 'thread' && top === 'schedule') return scheduleThreads();
     const v = valueCompletions(valueKey, threads, labels);
     if (v) return v;
   }
@@ -190,6 +198,21 @@ function flowContext(before: string): Array<{ bracket: '{' | '['; key?: string }
     else if (c === '#' && (i === 0 || /\s/.test(before[i - 1]!))) break;
   }
   return stack;
+}
+
+/** Helper threads the engine adds for the VM described by the text's `vm:` block (era and mmu). */
+function engineThreads(lines: string[]): ReturnType<typeof helperThreads> {
+  let era: string | undefined;
+  let mmu: string | undefined;
+  let inVm = false;
+  for (const l of lines) {
+    if (/^\S/.test(l)) inVm = /^vm\s*:/.test(l);
+    if (!inVm) continue;
+    era ??= /\bera\s*:\s*["']?([\d.]+)/.exec(l)?.[1];
+    mmu ??= /\bmmu\s*:\s*["']?([\w-]+)/.exec(l)?.[1];
+  }
+  if (!era || !(ERAS as readonly string[]).includes(era)) return [];
+  return helperThreads(era as EraId, (mmu && (MMU_KINDS as readonly string[]).includes(mmu) ? mmu : 'tdp') as MmuKind);
 }
 
 function threadNames(lines: string[]): string[] {

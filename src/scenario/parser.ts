@@ -7,7 +7,7 @@ import { parseYaml, mapGet, type YNode, type YMapEntry } from './yaml-tree';
 import { closest, didYouMean } from './suggest';
 import {
   ASSERT_ROOTS, BUG_IDS, BUG_INFO, ERAS, GPTE_FIELDS, MMU_AVAILABILITY, MMU_KINDS, REQUESTS, REQUEST_AVAILABILITY, STEP_NAMES,
-  THREAD_KINDS, VM_FIELDS, fieldAvailability, invariantDoc, knownInvariantIds, stepSpec, type StepSpec,
+  HELPER_THREADS, THREAD_KINDS, VM_FIELDS, fieldAvailability, helperThreads, invariantDoc, knownInvariantIds, stepSpec, type StepSpec,
 } from './vocabulary';
 import {
   MATCHER_OPS, type Assertion, type AtBlock, type AtPoint, type Diagnostic, type Expectations, type Matcher, type MatcherOp, type ParseOptions,
@@ -892,6 +892,8 @@ class Validator {
     return null;
   }
 
+  /** Eras set by variants (helper threads named by the shared schedule must exist in each). */
+  private readonly variantEras: Array<{ name: string; era: EraId; range: Range }> = [];
   private readonly threadRefs: Array<{ name: string; range: Range }> = [];
   private threadRef(name: string, range: Range): void {
     this.threadRefs.push({ name, range });
@@ -1127,6 +1129,7 @@ class Validator {
       const era = this.oneOf(eE.value, ERAS, 'era');
       if (era) {
         v.era = era;
+        if (!this.options.era) this.variantEras.push({ name: e.key, era, range: eE.value.range });
         if (!MMU_AVAILABILITY[this.mmu].includes(era)) this.error('era-mmu', eE.value.range, `mmu '${this.mmu}' does not exist in era ${era}`);
       }
     }
@@ -1173,8 +1176,26 @@ class Validator {
         this.error('bad-hva', c.range, `${c.what}: hva ${fmt(c.hva)} is not backed by any memslot (${hvaList}); hva = slot.hva + (gfn - baseGfn) * 0x1000`);
       }
     }
+    // schedules may also name the threads the engine adds itself, where the era and MMU have them
+    const helpers = helperThreads(this.era, this.mmu).map((h) => h.id).filter((id) => !this.threadNames.includes(id));
+    const schedulable = [...this.threadNames, ...helpers];
+    const helperReported = new Set<string>();
     for (const r of this.threadRefs) {
-      if (!this.threadNames.includes(r.name)) this.error('unknown-thread', r.range, `thread '${r.name}' does not exist${didYouMean(r.name, this.threadNames)}`);
+      if (schedulable.includes(r.name)) {
+        if (!this.threadNames.includes(r.name)) {
+          // a helper thread: the variants that switch the era must have it too
+          for (const v of this.variantEras) {
+            if (helperThreads(v.era, this.mmu).some((h) => h.id === r.name) || helperReported.has(r.name + '|' + v.name)) continue;
+            helperReported.add(r.name + '|' + v.name);
+            this.error('era-thread', v.range, `variant '${v.name}' runs era ${v.era}, where the schedule's thread '${r.name}' does not exist: ${helperWhere(r.name)}`);
+          }
+        }
+        continue;
+      }
+      const h = HELPER_THREADS.find((x) => x.id === r.name);
+      if (h) {
+        this.error('era-thread', r.range, `thread '${r.name}' does not exist in era ${this.era} with mmu ${this.mmu}: ${helperWhere(r.name)}`);
+      } else this.error('unknown-thread', r.range, `thread '${r.name}' does not exist${didYouMean(r.name, schedulable)}`);
     }
     for (const w of this.waits) {
       const c = w.cond;
@@ -1198,6 +1219,12 @@ class Validator {
       if (a && !a.eras.includes(c.era)) this.error('era-field', c.range, `'${c.path}' does not exist in era ${c.era}: ${a.why}; remove the assertion or use an era in ${a.eras.join(', ')}`);
     }
   }
+}
+
+/** Where a helper thread exists (diagnostic text). */
+function helperWhere(id: string): string {
+  const h = HELPER_THREADS.find((x) => x.id === id);
+  return h ? `the engine adds it (${h.doc}) only in eras ${h.eras.join(', ')} with mmu ${h.mmus.join(' or ')}` : '';
 }
 
 // ---------------------------------------------------------------------------------------------

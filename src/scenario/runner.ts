@@ -117,6 +117,12 @@ export class ScheduleDriver {
         const sl = slices[this.state.slice]!;
         if (this.threadDone(sl.thread)) {
           const u = sl.until;
+          if (!this.scenario.threads.some((x) => x.id === sl.thread) && !(u && 'done' in u)) {
+            // a thread the engine adds itself (the tdp_mmu_zap_wq worker) is idle until work is queued:
+            // a slice naming it then pins a step that cannot happen here
+            this.error = `schedule slice ${this.state.slice}: engine thread '${sl.thread}' has no queued work here`;
+            return undefined;
+          }
           if (u && 'point' in u) {
             this.error = `schedule slice ${this.state.slice}: thread '${sl.thread}' finished without reaching point '${u.point}'${u.occurrence ? ` (occurrence ${u.occurrence})` : ''}`;
             return undefined;

@@ -165,6 +165,24 @@ export const MMU_AVAILABILITY: Readonly<Record<MmuKind, readonly EraId[]>> = {
   nested: ERAS_FROM('3.10'),
 };
 
+/**
+ * Threads the engine adds itself at run time (not declared under `threads:`). A schedule may name them
+ * (explicit slices, `open: { threads }`) in the eras and MMU kinds where the engine creates them. Must
+ * match the engine (`EngineImpl.reset`); a scenario test checks it against every era and MMU kind.
+ */
+export interface HelperThreadSpec { id: string; kind: ThreadKind; eras: readonly EraId[]; mmus: readonly MmuKind[]; doc: string }
+export const HELPER_THREADS: readonly HelperThreadSpec[] = [
+  {
+    id: 'tdp_mmu_zap_wq', kind: 'worker', eras: ['5.18', '6.1'], mmus: ['tdp', 'nested'],
+    doc: 'the asynchronous TDP MMU root zapper (a workqueue worker that zaps invalidated roots)',
+  },
+];
+
+/** The helper threads the engine creates for a VM of this era and MMU kind. */
+export function helperThreads(era: EraId, mmu: MmuKind): HelperThreadSpec[] {
+  return HELPER_THREADS.filter((h) => h.eras.includes(era) && h.mmus.includes(mmu));
+}
+
 /** Eras in which a field path is available, or undefined if every era has it. */
 export function fieldAvailability(path: string): FieldAvailability | undefined {
   return FIELD_AVAILABILITY.find((a) => path === a.path || path.startsWith(a.path + '.') || path.startsWith(a.path + '['));

@@ -33,8 +33,11 @@ test('values: era, mmu, bug, thread', () => {
   assert.ok(at('vm:\n  era: |').includes('5.18'));
   assert.ok(at('vm:\n  mmu: |').includes('nested'));
   assert.ok(at('bug: |').includes('prev-roots-not-freed'));
+  // MINIMAL is 5.18 tdp: the engine's tdp_mmu_zap_wq worker may be named by the schedule too
   const l = at(MINIMAL.replace('schedule: sequential', 'schedule:\n  - { thread: |'));
-  assert.deepEqual(l, ['vcpu0', 'ioctl']);
+  assert.deepEqual(l, ['vcpu0', 'ioctl', 'tdp_mmu_zap_wq']);
+  const l517 = at(MINIMAL.replace('"5.18"', '"5.17"').replace('schedule: sequential', 'schedule:\n  - { thread: |'));
+  assert.deepEqual(l517, ['vcpu0', 'ioctl']);
 });
 
 test('top-level and vm keys, assertion paths', () => {
