@@ -1371,13 +1371,18 @@ export class Kvm {
     this.leave(t);
   }
 
+  /** The SPTE indexes of `sp` whose ranges overlap gfns [start, end) (a TDP root at level 4 starts at gfn 0). */
+  slotRange(sp: Sp, start: number, end: number): [number, number] {
+    const span = 2 ** (9 * (sp.level - 1));
+    const base = sp.level === 4 ? 0 : sp.gfn;
+    return [Math.max(0, Math.floor((start - base) / span)), Math.min(511, Math.floor((end - 1 - base) / span))];
+  }
+
   /** Zap leaf SPTEs of [start, end) in one TDP root. Returns the number zapped. */
   tdpZapLeafs(sp: Sp, start: number, end: number): number {
     let n = 0;
     if (!sp.spt) return 0;
-    const span = 2 ** (9 * (sp.level - 1));
-    const base = sp.level === 4 ? 0 : sp.gfn;
-    const lo = Math.max(0, Math.floor((start - base) / span)), hi = Math.min(511, Math.floor((end - 1 - base) / span));
+    const [lo, hi] = this.slotRange(sp, start, end);
     for (let i = lo; i <= hi; i++) {
       const val = sp.spt[i];
       if (!isPresent(val)) continue;
@@ -1389,9 +1394,7 @@ export class Kvm {
   /** Visit present leaf SPTEs of [start, end) under sp; `onFreed` hears of non-leaf SPTEs pointing at freed pages. */
   forLeafs(sp: Sp, start: number, end: number, fn: (sp: Sp, i: number, v: number) => void, onFreed?: (parent: Sp, i: number, id: number) => void): void {
     if (!sp.spt) return;
-    const span = 2 ** (9 * (sp.level - 1));
-    const base = sp.level === 4 ? 0 : sp.gfn;
-    const lo = Math.max(0, Math.floor((start - base) / span)), hi = Math.min(511, Math.floor((end - 1 - base) / span));
+    const [lo, hi] = this.slotRange(sp, start, end);
     for (let i = lo; i <= hi; i++) {
       const val = sp.spt[i];
       if (!isPresent(val)) continue;
