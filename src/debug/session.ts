@@ -41,6 +41,8 @@ import {
 import { formatScalar } from './format';
 import { pointCalls } from './fallback-resolver';
 import { aliasesOf } from '../kernel/aliases';
+import { describeOptions, displayValue, hitMatches, parseBpOptions, renderLog, stopEnv, testCondition, type BpOptions } from './breakpoints';
+import { ExprSyntaxError, evaluate, parseExpression, type Env } from './expression';
 
 export const DEBUG_TYPE = 'kvm-mmu-lab';
 /** Atomic steps a `continue` examines before it yields to the event loop (and honours `pause`). */
@@ -58,7 +60,33 @@ export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments {
   stopOnEntry?: boolean;
 }
 
-interface SourceBp {
+/**
+ * Hit counts of a breakpoint with a hit condition. The count at a stop is the ordinal of that hit in
+ * the run: the number of stops from the start of the scenario up to and including it where the
+ * breakpoint's location matches and its condition is true. So it depends only on the position, not on
+ * how the session got there: counts are assigned on forward execution (catching up over steps the user
+ * stepped or jumped over), a step back or reverse continue reuses them, re-running the same steps after
+ * rewinding does not count them twice, a breakpoint set late counts from the start too, and a new
+ * session (restart) starts from zero. Stepping never stops at breakpoints, so it never needs a count.
+ */
+interface HitCounter {
+  /** Every stop up to here has been examined. */
+  scanned: Position;
+  count: number;
+  /** "step:event" -> ordinal of the hit there. */
+  ordinals: Map<string, number>;
+  /** "step:event" -> whether the condition was true there (conditions are evaluated once per stop). */
+  conds: Map<string, boolean>;
+}
+
+/** What conditional / hit-count / log breakpoints share (source, scenario and function breakpoints). */
+interface CondBp {
+  id: number;
+  opts: BpOptions;
+  counter?: HitCounter;
+}
+
+interface SourceBp extends CondBp {
   id: number;
   /** Kernel C file: function (and call site) covered; scenario file: the op line. */
   fn?: string;
@@ -93,7 +121,9 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private pos: Position = ENTRY;
   private threads: ThreadId[] = [];
   private readonly sourceBps = new Map<string, SourceBp[]>();
-  private fnBps: Array<{ id: number; name: string; names: string[] }> = [];
+  private fnBps: Array<CondBp & { name: string; names: string[] }> = [];
+  /** The state view after one atomic step, for conditions (views are a pure function of the step). */
+  private condView: { step: number; view: StateView } | undefined;
   private dataBps: Array<{ id: number; dataId: string }> = [];
   private breakOnViolation = true;
   private nextBpId = 1;
@@ -123,6 +153,9 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       ...response.body,
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
       supportsDataBreakpoints: true,
       supportsStepBack: true,
       supportsExceptionInfoRequest: true,
@@ -197,7 +230,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const bps: SourceBp[] = [];
     for (const req of args.breakpoints ?? []) {
       const line = this.convertClientLineToDebugger(req.line);
-      const bp: SourceBp = { id: this.nextBpId++, line, requestedLine: line, verified: false, scenario };
+      const bp: SourceBp = { id: this.nextBpId++, line, requestedLine: line, verified: false, scenario, opts: parseBpOptions(req) };
       if (scenario) {
         this.verifyScenarioBp(file, bp);
       } else {
@@ -215,12 +248,21 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
           bp.line = found.callee ? line : found.line;
           bp.message = found.callee ? `stops when ${found.fn} reaches its call to ${found.callee}` : `stops when the simulator enters ${found.fn}`;
         } else bp.message ??= 'No simulated kernel function covers this line';
+        this.applyOptions(bp);
       }
       bps.push(bp);
     }
     this.sourceBps.set(file, bps);
     response.body = { breakpoints: bps.map((b) => this.toDapBp(b, args.source)) };
     this.sendResponse(response);
+  }
+
+  /** A condition, hit condition or log message that does not parse leaves the breakpoint unverified, saying why. */
+  private applyOptions(bp: SourceBp): void {
+    if (bp.opts.error) {
+      bp.verified = false;
+      bp.message = bp.opts.error;
+    } else if (bp.verified && bp.message) bp.message = describeOptions(bp.opts, bp.message);
   }
 
   private toDapBp(b: SourceBp, source?: DebugProtocol.Source): DebugProtocol.Breakpoint {
@@ -234,6 +276,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
   private verifyScenarioBp(file: string, bp: SourceBp): void {
     if (!this.scenario) {
       bp.message = 'Verified when the scenario is loaded';
+      this.applyOptions(bp);
       return;
     }
     if (path.resolve(file) !== this.scenarioPath) {
@@ -244,6 +287,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const hit = this.opAtLine(bp.line);
     bp.verified = hit !== undefined;
     bp.message = hit ? `stops when ${hit.thread} starts op ${hit.opIndex}` : 'No scenario op on this line';
+    this.applyOptions(bp);
   }
 
   private verifyScenarioBps(): void {
@@ -276,14 +320,18 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       const name = b.name.trim().replace(/\(\)$/, '');
       // the name of any era matches (kvm_mmu_invalidate_zap_all_pages also stops in kvm_mmu_zap_all_fast)
       const names = [name, ...aliasesOf(name)];
-      return { id: this.nextBpId++, name, names, verified: !known || names.some(known) };
+      const simulated = !known || names.some(known);
+      const opts = parseBpOptions(b);
+      return { id: this.nextBpId++, name, names, simulated, verified: simulated && !opts.error, opts };
     });
     this.fnBps = all.filter((b) => b.verified);
     response.body = {
       breakpoints: all.map((b) => {
         const bp = new Breakpoint(b.verified) as DebugProtocol.Breakpoint;
         bp.id = b.id;
-        bp.message = b.verified ? `stops when the simulator enters ${b.name}` : `${b.name} is not a kernel function the simulator runs`;
+        bp.message = !b.simulated
+          ? `${b.name} is not a kernel function the simulator runs`
+          : b.opts.error ?? describeOptions(b.opts, `stops when the simulator enters ${b.name}`);
         return bp;
       }),
     };
@@ -324,12 +372,37 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     return ids.length ? { ids, reason: 'data breakpoint', text: describeEffect(ev.effect) } : undefined;
   }
 
-  /** Breakpoints hit at a stop: their ids and the stop reason. */
-  private hits(st: Stop): { ids: number[]; reason: string; text?: string } | undefined {
+  /**
+   * Breakpoints hit at a stop: their ids and the stop reason. Source, scenario and function breakpoints
+   * whose location is the stop then pass through their condition, hit condition and log message
+   * (`admit`); `dir` says whether the search runs forward (logpoints log) or backward (they do not).
+   */
+  private hits(st: Stop, dir: 'forward' | 'reverse' = 'forward'): { ids: number[]; reason: string; text?: string } | undefined {
     if (st.kind === 'effect') return this.dataHits(st);
+    if (st.kind === 'end' && this.breakOnViolation) {
+      const v = this.timeline!.records[st.step]?.violations ?? [];
+      if (v.length) return { ids: [], reason: 'exception', text: v.map((x) => `${x.id}: ${x.message}`).join('\n') };
+    }
     const ids: number[] = [];
     let reason = 'breakpoint';
-    let text: string | undefined;
+    const errors: string[] = [];
+    for (const { bp, fn } of this.located(st)) {
+      const r = this.admit(bp, st, dir);
+      if (r === false) continue;
+      if (r !== true) errors.push(r.error);
+      if (!ids.length && fn) reason = 'function breakpoint';
+      ids.push(bp.id);
+    }
+    if (!ids.length) return undefined;
+    if (!errors.length) return { ids, reason };
+    const text = errors.join('\n');
+    this.sendEvent(new OutputEvent(`KVM MMU Lab: ${text}\n`, 'stderr'));
+    return { ids, reason, text };
+  }
+
+  /** The verified breakpoints whose location is this stop, before any condition (`fn`: a function breakpoint). */
+  private located(st: Stop): Array<{ bp: CondBp; fn: boolean }> {
+    const out: Array<{ bp: CondBp; fn: boolean }> = [];
     const tl = this.timeline!;
     if (st.kind === 'call' && st.frame) {
       const fn = st.frame.fn;
@@ -338,38 +411,94 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
       for (const bps of this.sourceBps.values()) {
         for (const b of bps) {
           if (!b.verified || b.scenario) continue;
-          if (!b.callee && b.names?.includes(fn)) ids.push(b.id);
+          if (!b.callee && b.names?.includes(fn)) out.push({ bp: b, fn: false });
           else if (b.callee === fn && caller && b.names?.includes(caller.fn)) {
             const viaPoint = prev?.kind === 'point' && prev.frame && b.names.includes(prev.frame.fn) && pointCalls(prev.frame.point, fn);
-            if (!viaPoint) ids.push(b.id);
+            if (!viaPoint) out.push({ bp: b, fn: false });
           }
         }
       }
-      for (const b of this.fnBps) {
-        if (b.names.includes(fn)) {
-          ids.push(b.id);
-          if (ids.length === 1) reason = 'function breakpoint';
-        }
-      }
+      for (const b of this.fnBps) if (b.names.includes(fn)) out.push({ bp: b, fn: true });
     } else if (st.kind === 'point' && st.frame) {
       for (const bps of this.sourceBps.values()) {
-        for (const b of bps) if (b.verified && b.callee && b.names?.includes(st.frame.fn) && pointCalls(st.frame.point, b.callee)) ids.push(b.id);
-      }
-    } else if (st.kind === 'end' && this.breakOnViolation) {
-      const v = tl.records[st.step]?.violations ?? [];
-      if (v.length) {
-        return { ids, reason: 'exception', text: v.map((x) => `${x.id}: ${x.message}`).join('\n') };
+        for (const b of bps) if (b.verified && b.callee && b.names?.includes(st.frame.fn) && pointCalls(st.frame.point, b.callee)) out.push({ bp: b, fn: false });
       }
     }
     // scenario breakpoints: the first stop of the first step of an op
-    if (this.hasScenarioBps() && this.isFirstStopOfOp(st)) {
+    if (st.kind !== 'entry' && this.hasScenarioBps() && this.isFirstStopOfOp(st)) {
       const loc = this.scenario?.stepLocation(st.thread, tl.records[st.step]!.opIndex);
       for (const [file, bps] of this.sourceBps) {
         if (file !== this.scenarioPath || !loc) continue;
-        for (const b of bps) if (b.scenario && b.verified && b.line === loc.line) ids.push(b.id);
+        for (const b of bps) if (b.scenario && b.verified && b.line === loc.line) out.push({ bp: b, fn: false });
       }
     }
-    return ids.length ? { ids, reason, text } : undefined;
+    return out;
+  }
+
+  /**
+   * Whether a breakpoint located at `st` stops there: its condition is true, its hit count matches, and
+   * it is not a logpoint (a logpoint writes its message on forward execution and never stops). A
+   * condition that fails at run time (unknown name, a field of NULL, comparing a list) stops, so the
+   * user sees it, with the error as the stop text and on stderr; such a hit does not count.
+   */
+  private admit(bp: CondBp, st: Stop, dir: 'forward' | 'reverse'): boolean | { error: string } {
+    const o = bp.opts;
+    if (o.hit) bp.counter ??= { scanned: ENTRY, count: 0, ordinals: new Map(), conds: new Map() };
+    if (o.condition) {
+      const r = this.conditionAt(bp, st);
+      if (r !== true && r !== false) return { error: `breakpoint condition "${o.conditionText}" could not be evaluated: ${r.error}` };
+      if (!r) return false;
+    }
+    if (o.hit) {
+      const n = this.hitOrdinal(bp, st);
+      if (n === undefined || !hitMatches(o.hit, n)) return false;
+    }
+    if (o.log) {
+      if (dir === 'forward') this.sendEvent(new OutputEvent(`${renderLog(o.log, this.envAt(st))}\n`, 'console'));
+      return false;
+    }
+    return true;
+  }
+
+  private conditionAt(bp: CondBp, st: Stop): boolean | { error: string } {
+    const key = posKey(st);
+    const cached = bp.counter?.conds.get(key);
+    if (cached !== undefined) return cached;
+    const r = testCondition(bp.opts.condition!, this.envAt(st));
+    if (bp.counter && typeof r === 'boolean') bp.counter.conds.set(key, r);
+    return r;
+  }
+
+  /** The ordinal of the hit at `st` (see HitCounter), counting any stops not yet examined first. */
+  private hitOrdinal(bp: CondBp, st: Stop): number | undefined {
+    const c = (bp.counter ??= { scanned: ENTRY, count: 0, ordinals: new Map(), conds: new Map() });
+    if (comparePos(st, c.scanned) > 0) {
+      const tl = this.timeline!;
+      for (let s = Math.max(0, c.scanned.step); s <= st.step && tl.ensure(s); s++) {
+        for (const x of tl.stopsOf(s)) {
+          if (comparePos(x, c.scanned) <= 0 || comparePos(x, st) > 0) continue;
+          if (this.located(x).some((m) => m.bp === bp) && (!bp.opts.condition || this.conditionAt(bp, x) === true)) {
+            c.count++;
+            c.ordinals.set(posKey(x), c.count);
+          }
+          c.scanned = { step: x.step, event: x.event };
+        }
+      }
+    }
+    return c.ordinals.get(posKey(st));
+  }
+
+  /** The names a condition or log message reads at a stop: the state after the stop's atomic step, the frame's arguments. */
+  private envAt(st: Stop): Env {
+    return stopEnv(() => this.viewAfter(st.step), st);
+  }
+
+  private viewAfter(step: number): StateView {
+    if (this.condView?.step !== step) {
+      this.timeline!.sync(step + 1);
+      this.condView = { step, view: this.timeline!.engine.view() };
+    }
+    return this.condView.view;
   }
 
   private hasScenarioBps(): boolean {
@@ -405,7 +534,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
-    const st = tl.findPrev(this.pos, (x) => (hit = this.hits(x)) !== undefined, this.dataBps.length > 0);
+    const st = tl.findPrev(this.pos, (x) => (hit = this.hits(x, 'reverse')) !== undefined, this.dataBps.length > 0);
     if (st && hit) this.stopHere(st, hit.reason, hit.text, hit.ids);
     else this.stopHere(tl.entryStop(this.threads[0] ?? ''), 'entry', 'start of scenario (reverse continue)');
   }
@@ -462,7 +591,7 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     const tl = this.timeline;
     if (!tl) return;
     let hit: { ids: number[]; reason: string; text?: string } | undefined;
-    const pred = (x: Stop): boolean => (hit = this.hits(x)) !== undefined;
+    const pred = (x: Stop): boolean => (hit = this.hits(x, 'forward')) !== undefined;
     let from: Position = this.pos;
     this.running = true;
     this.pauseRequested = false;
@@ -794,12 +923,40 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
         const v = this.store.value(expr, vmField);
         response.body = { result: v.value, variablesReference: v.variablesReference };
       } else {
-        response.body = { result: `(not a simulated name: ${expr})`, variablesReference: 0 };
+        response.body = this.evaluateExpression(expr);
       }
     } else {
       response.body = { result: '', variablesReference: 0 };
     }
     this.sendResponse(response);
+  }
+
+  /**
+   * The Debug Console and watches also take the breakpoint-condition language (`sp[3].root_count > 0`,
+   * `kvm.stats.pages_4k`), evaluated at the current stop, so a condition can be tried out there first.
+   */
+  private evaluateExpression(expr: string): { result: string; variablesReference: number } {
+    const st = this.currentStop();
+    if (!st) return { result: `(not a simulated name: ${expr})`, variablesReference: 0 };
+    let parsed;
+    try {
+      parsed = parseExpression(expr);
+    } catch (e) {
+      const col = e instanceof ExprSyntaxError ? ` at column ${e.column + 1}` : '';
+      return { result: `(not an expression${col}: ${e instanceof Error ? e.message : String(e)})`, variablesReference: 0 };
+    }
+    const env = stopEnv(() => this.view(), st);
+    try {
+      const value = evaluate(parsed, env);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(Object.getPrototypeOf(value) === Object.prototype)) {
+        return { result: displayValue(expr, value), variablesReference: 0 };
+      }
+      const v = this.store.value(expr, value);
+      return { result: v.value, variablesReference: v.variablesReference };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      return { result: /^unknown name/.test(msg) && /^[A-Za-z_]\w*$/.test(expr) ? `(not a simulated name: ${expr})` : `(${msg})`, variablesReference: 0 };
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -885,6 +1042,8 @@ export class KvmMmuDebugSession extends LoggingDebugSession {
     return out;
   }
 }
+
+const posKey = (p: Position): string => `${p.step}:${p.event}`;
 
 /** One effect as a kernel developer would say it, e.g. "sp#3 spte[5] 0x0 -> 0x1234067". */
 export function describeEffect(e: Effect): string {
