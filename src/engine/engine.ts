@@ -5,7 +5,9 @@ import type { Engine, EngineOptions, Frame, Op, Schedule, StateView, StepRecord,
 import { Kvm, Pt, ThreadCtx } from './kvm';
 import { PROFILES } from './profiles';
 import { Auditor } from './invariants';
-import { buildView, canonicalState } from './view';
+import { buildView } from './view';
+import { HashSink, TextSink, walkCanonical, type CanonicalThread } from './canonical';
+import { ArrayPool, cloneVmState } from './state';
 
 /** Extra knobs beyond the contract's EngineOptions (all optional, defaults in brackets). */
 export interface EngineTuning {
@@ -36,7 +38,7 @@ interface ThreadState {
   index: number;
 }
 
-interface Snapshot { pos: number; kvm: unknown; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
+interface Snapshot { pos: number; kvm: Kvm['s']; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
 
 /** FNV-1a over a string, folded into a running 32-bit hash. */
 export function fnv(h: number, s: string): number {
@@ -53,6 +55,19 @@ export interface EngineInternals extends Engine {
   fork(): EngineInternals;
   /** Choices made so far (thread per step), for replay. */
   choices(): ThreadId[];
+  /**
+   * The canonical state (ids renumbered, threads included) as a 53-bit number: what stateHash() shows
+   * as hex, without building a string. `extra` is mixed in (the explorer adds the running thread).
+   */
+  stateKey(extra?: number): number;
+  /** The canonical form as text, threads included (tests, debugging). */
+  canonicalText(): string;
+  /**
+   * Run the whole-state audit now (for engines created with audit: 'events', which check only events
+   * while stepping; the explorer audits each distinct state once instead of after every step). Every
+   * state violation that holds is returned and added to violations().
+   */
+  auditState(): Violation[];
   currentOp(thread: ThreadId): Op | undefined;
 }
 
@@ -73,6 +88,7 @@ export class EngineImpl implements EngineInternals {
   private readonly keepHistory: boolean;
   private readonly fullTraceHash: boolean;
   private readonly scratch: StepRecord;
+  private readonly pool = new ArrayPool();
 
   constructor(options: FullEngineOptions) {
     this.options = options;
@@ -161,7 +177,11 @@ export class EngineImpl implements EngineInternals {
     if (this.keepHistory && this.pos < this.records.length) {
       this.records.length = this.pos;
       this.hashes.length = this.pos + 1;
-      this.snapshots = this.snapshots.filter((s) => s.pos <= this.pos);
+      const keep = this.snapshots.filter((s) => s.pos <= this.pos);
+      if (keep.length !== this.snapshots.length) {
+        for (const s of this.snapshots) if (s.pos > this.pos) this.pool.release(s.kvm);
+        this.snapshots = keep;
+      }
       this.lastSnap = this.snapshots[this.snapshots.length - 1].pos;
     }
     const rec = this.doStep(thread);
@@ -248,14 +268,17 @@ export class EngineImpl implements EngineInternals {
 
   private snapshot(): Snapshot {
     return {
-      pos: this.pos, kvm: structuredClone(this.kvm.s), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
+      pos: this.pos, kvm: cloneVmState(this.kvm.s, this.pool), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
       hash: this.hash, viol: this.allViolations.length, nEff: this.kvm.nEff, kvmStep: this.kvm.step,
       audit: this.auditor.saveState(),
     };
   }
 
   private restore(s: Snapshot): void {
-    this.kvm.s = structuredClone(s.kvm) as Kvm['s'];
+    // the replaced state is unreachable once overwritten (views and records hold copies): recycle it
+    const old = this.kvm.s;
+    this.kvm.s = cloneVmState(s.kvm, this.pool);
+    this.pool.release(old);
     this.kvm.nEff = s.nEff;
     this.kvm.workerBusy = false;
     this.threads.forEach((t, i) => {
@@ -307,15 +330,44 @@ export class EngineImpl implements EngineInternals {
     })));
   }
 
-  stateHash(): string {
-    const threads = this.threads.map((t) => `${t.spec.id}:${t.opIndex}:${t.pending ? t.pending.point : '-'}:${t.ctx.stack.filter((f) => f.fn !== '').map((f) => f.fn + '@' + (f.point ?? '')).join('>')}`);
-    const state = canonicalState(this.kvm); // the expensive part: build it once for both halves
-    const threadText = threads.join(';');
-    let h = fnv(2166136261, state);
-    h = fnv(h, threadText);
-    let h2 = fnv(0x811c9dc5 ^ 0x5bd1e995, state + threadText);
-    h2 = fnv(h2, String(h));
-    return h.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+  private readonly hashSink = new HashSink();
+
+  private canonicalThreads(): CanonicalThread[] {
+    return this.threads.map((t) => ({
+      id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held,
+      frames: t.ctx.stack.filter((f) => f.fn !== ''),
+    }));
+  }
+
+  private digest(extra: number): HashSink {
+    const h = this.hashSink;
+    h.reset();
+    walkCanonical(this.kvm, h, this.canonicalThreads());
+    if (extra !== 0) { h.tag('x'); h.n(extra); }
+    return h;
+  }
+
+  stateKey(extra = 0): number { return this.digest(extra).key(); }
+
+  stateHash(): string { return this.digest(0).hex(); }
+
+  /** The canonical form as text, threads included: equal texts exactly when equal stateKey()s. */
+  canonicalText(): string {
+    const sink = new TextSink();
+    walkCanonical(this.kvm, sink, this.canonicalThreads());
+    return sink.text();
+  }
+
+  auditState(): Violation[] {
+    const kvm = this.kvm;
+    const last = this.pos > 0 ? this.records[this.pos - 1] : undefined;
+    const before = kvm.violations.length;
+    kvm.cur = last ? this.byId.get(last.thread)!.ctx : null;
+    kvm.step = this.pos;
+    try { this.auditor.auditNow(); } finally { kvm.cur = null; }
+    const found = kvm.violations.slice(before);
+    for (const v of found) this.allViolations.push(v);
+    return found;
   }
 
   traceHash(): string { return this.hash.toString(16).padStart(8, '0') + ':' + this.pos; }

@@ -100,6 +100,17 @@ export class Auditor {
     this.prev = this.cur;
   }
 
+  /**
+   * The whole-state audit on demand, whatever the audit level (see EngineInternals.auditState): every
+   * condition that holds now is reported, including those an earlier audit already reported.
+   */
+  auditNow(): void {
+    this.prev = new Set();
+    this.cur = new Set();
+    this.checkState();
+    this.prev = this.cur;
+  }
+
   private v(id: string, msg: string, objects: string[]): void {
     const key = id + '|' + msg;
     this.cur.add(key);

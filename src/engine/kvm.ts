@@ -13,7 +13,7 @@ export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
-  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp,
+  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion,
 } from './state';
 
 /** A preemption point. `acquire`: the thread waits for mmu_lock in that mode before it resumes. */
@@ -133,7 +133,7 @@ export class Kvm {
       if ((m.baseGfn + m.npages) % 2 ** shift !== 0) a[n - 1] += 1;
       lp.push(a);
     }
-    return { id: m.id, baseGfn: m.baseGfn, npages: m.npages, hva: m.hva, flags: m.flags ? [...m.flags] : undefined, rmap: [null, null, null], lpage: lp, invalid: false };
+    return { id: m.id, baseGfn: m.baseGfn, npages: m.npages, hva: m.hva, flags: m.flags ? [...m.flags] : undefined, rmap: [null, null, null], lpage: lp, invalid: false, rver: 0 };
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -337,6 +337,7 @@ export class Kvm {
     if (sp.spt === null) sp.spt = new Float64Array(512);
     const old = sp.spt[i];
     sp.spt[i] = nv;
+    sp.ver = writeVersion();
     const oldP = isPresent(old), newP = isPresent(nv);
     if (oldP && !newP) sp.nPresent--; else if (!oldP && newP) sp.nPresent++;
     if (oldP && this.isLeaf(sp, old)) this.pfnDec(sptePfn(old));
@@ -502,6 +503,7 @@ export class Kvm {
     this.checkRmapLock();
     const [nh, count] = this.pteListAdd(a[idx], sptep);
     a[idx] = nh;
+    slot.rver = writeVersion();
     this.rmapLock(false);
     this.s.lockOps++;
     if (this.tr) this.fx({ kind: 'rmap-add', slot: slot.id, level, gfn, sptep: hex(sptep), count }); else this.nEff++;
@@ -517,6 +519,7 @@ export class Kvm {
     this.rmapLock(true);
     this.checkRmapLock();
     a[idx] = this.pteListRemove(a[idx], sptep, `rmap(slot ${slot.id}, level ${level}, gfn ${hex(gfn)})`);
+    slot.rver = writeVersion();
     this.rmapLock(false);
     if (this.tr) this.fx({ kind: 'rmap-remove', slot: slot.id, level, gfn, sptep: hex(sptep), count: this.listCount(a[idx]) }); else this.nEff++;
   }
@@ -558,7 +561,7 @@ export class Kvm {
   addRegion(s: VmState, m: MemslotConfig): void {
     const base = Math.floor(m.hva / 4096);
     if (s.host.regions.some((r) => base >= r.base && base < r.base + r.n)) return;
-    s.host.regions.push({ base, n: m.npages, pte: new Float64Array(m.npages), last: new Float64Array(m.npages) });
+    s.host.regions.push({ base, n: m.npages, pte: new Float64Array(m.npages), last: new Float64Array(m.npages), ver: 0 });
   }
 
   private regionCache = -1;
@@ -572,14 +575,14 @@ export class Kvm {
       if (h >= r.base && h < r.base + r.n) { this.regionCache = i; return r; }
     }
     const base = Math.floor(h / 512) * 512;
-    const r = { base, n: 512, pte: new Float64Array(512), last: new Float64Array(512) };
+    const r: HostRegion = { base, n: 512, pte: new Float64Array(512), last: new Float64Array(512), ver: 0 };
     regs.push(r);
     return r;
   }
   region(h: number): { r: HostRegion; k: number } { const r = this.regionOf(h); return { r, k: h - r.base }; }
 
   hpte(h: number): number { const { r, k } = this.region(h); return r.pte[k]; }
-  setHpte(h: number, v: number): void { const { r, k } = this.region(h); r.pte[k] = v; if (v) r.last[k] = Math.floor(v / 4); }
+  setHpte(h: number, v: number): void { const { r, k } = this.region(h); r.pte[k] = v; if (v) r.last[k] = Math.floor(v / 4); r.ver = writeVersion(); }
   lastPfn(h: number): number { const { r, k } = this.region(h); return r.last[k]; }
 
   private growHost(pfn: number): void {
@@ -614,9 +617,9 @@ export class Kvm {
       h.state[pfn - PFN_FIRST] = 0;
       h.ref[pfn - PFN_FIRST] = 1;
       e = pfn * 4 + 1 + (write ? 2 : 0);
-      r.pte[k] = e; r.last[k] = pfn;
+      r.pte[k] = e; r.last[k] = pfn; r.ver = writeVersion();
       if (this.tr) { this.fx({ kind: 'host-pte', hva: hvaPage * 4096, old: 'none', new: `pfn ${hex(pfn)}` }); this.fx({ kind: 'host-page', pfn, field: 'refcount', old: 0, new: 1 }); } else this.nEff += 2;
-    } else if (write && (e % 4) < 2) r.pte[k] = e + 2;
+    } else if (write && (e % 4) < 2) { r.pte[k] = e + 2; r.ver = writeVersion(); }
     const pfn = Math.floor(e / 4);
     this.refAdjust(pfn, 1);
     return pfn;
@@ -791,7 +794,7 @@ export class Kvm {
     const sp: Sp = {
       id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, nPresent: 0, parentPtes: 0,
       unsync: false, unsyncChildren: 0, unsyncBitmap: [], rootCount: 0, gen: this.s.gen, invalid: false, life: LIFE_LIVE,
-      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0,
+      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, ver: 0,
     };
     this.s.sps.set(sp.id, sp);
     if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.nEff++;

@@ -1,7 +1,8 @@
 /** Plain-data views of the engine state, and the canonical form used by stateHash(). */
 import type { RmapHeadView, ShadowPageView, SpteView, StateView, ThreadId, ThreadKind, Frame } from './api';
 import type { Kvm } from './kvm';
-import { PFN_FIRST, Sp, isPresent, sptePfn, SP_PFN_BASE, SPTE_A, SPTE_D, SPTE_PS, SPTE_W, SPTE_MMIO, LIFE_FREED, LIFE_INVALID_LIST } from './state';
+import { TextSink, walkCanonical } from './canonical';
+import { PFN_FIRST, Sp, isPresent, sptePfn, SP_PFN_BASE, SPTE_A, SPTE_D, SPTE_PS, SPTE_W, SPTE_MMIO } from './state';
 
 const hex = (n: number) => '0x' + n.toString(16);
 const LIFE = ['live', 'invalid-list', 'freed'] as const;
@@ -74,43 +75,11 @@ export function buildView(kvm: Kvm, step: number, threads: Array<{ id: ThreadId;
   };
 }
 
-/**
- * Canonical text of the state: shadow-page ids are renumbered densely in creation order, so two
- * states that differ only in how many pages were allocated and freed on the way hash equal.
- */
+/** Canonical text of the VM state (see canonical.ts): what stateHash() hashes, minus the threads. */
 export function canonicalState(kvm: Kvm): string {
-  const s = kvm.s;
-  const ids = [...s.sps.keys()].sort((a, b) => a - b);
-  const ren = new Map<number, number>();
-  ids.forEach((id, k) => ren.set(id, k));
-  const r = (id: number) => (id < 0 ? -1 : ren.get(id) ?? -2);
-  const out: string[] = [];
-  out.push(`g${s.gen} u${s.nUsed} m${s.nMax} q${s.seq} p${s.inProgress} r${s.rangeStart},${s.rangeEnd} i${s.indirectShadowPages} L${s.lock.writer ?? ''}/${s.lock.readers.join(',')}`);
-  out.push('A' + kvm.activeList().map(r).join(','));
-  out.push('T' + s.tdpRoots.map(r).join(','));
-  out.push('W' + s.workQueue.map(r).join(','));
-  for (const id of ids) {
-    const sp = s.sps.get(id)!;
-    const sptes: string[] = [];
-    if (sp.spt) for (let i = 0; i < 512; i++) {
-      const v = sp.spt[i];
-      if (v === 0) continue;
-      sptes.push(kvm.isLeaf(sp, v) ? `${i}:${v}` : `${i}>${r(sptePfn(v) - SP_PFN_BASE)}/${v % 4096}`);
-    }
-    out.push(`S${r(id)} ${sp.gfn} ${sp.role} ${sp.tdp ? 't' : 's'} ${sp.unsync ? 'u' : ''}${sp.unsyncBitmap.join('.')} ${sp.rootCount} ${sp.gen} ${sp.life === LIFE_FREED ? 'F' : sp.life === LIFE_INVALID_LIST ? 'Z' : 'L'} ${sp.scheduledToZap ? 'z' : ''} [${sptes.join(' ')}] P${kvm.listEntries(sp.parentPtes).length}`);
-  }
-  for (const v of s.vcpus) out.push(`V${v.id} ${r(v.root)} ${v.prev.map((p) => r(p.hpa) + '@' + p.pgd).join(',')} ${r(v.l2Root)} ${v.requests.join(',')} ${v.inGuest ? 'G' : ''}${v.guestMode ? '2' : ''} ${v.cr3} ${v.tlb.map((e) => `${r(e.tag)}:${e.key}:${e.pfn}:${e.w ? 1 : 0}`).join(',')}`);
-  for (const m of s.memslots) {
-    const heads: string[] = [];
-    m.rmap.forEach((a, li) => { if (a) for (let k = 0; k < a.length; k++) if (a[k]) heads.push(`${li}:${k}:${kvm.listEntries(a[k]).length}`); });
-    out.push(`M${m.id} ${m.baseGfn} ${m.npages} ${m.invalid ? 'I' : ''} ${heads.join(',')}`);
-  }
-  out.push('H' + hostPtes(kvm).map(([h, e]) => `${h}=${e}`).join(','));
-  out.push('R' + Array.from({ length: s.host.nextPfn - PFN_FIRST }, (_, k) => `${s.host.ref[k]}/${s.host.state[k]}`).join(','));
-  for (const [gfn, pt] of [...s.guestPt.entries()].sort((a, b) => a[0] - b[0])) {
-    out.push(`G${gfn}:${pt.level}:` + [...pt.entries.entries()].sort((a, b) => a[0] - b[0]).map(([i, e]) => `${i}=${e.gfn}${e.present ? 'p' : ''}${e.writable ? 'w' : ''}`).join(','));
-  }
-  return out.join('\n');
+  const sink = new TextSink();
+  walkCanonical(kvm, sink);
+  return sink.text();
 }
 
 /** Present host PTEs as [hva page, encoded pte], sorted by hva. */

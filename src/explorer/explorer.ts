@@ -18,7 +18,7 @@
  *    choices under the same bounds (a schedule may name them, so a path pins them as slices too);
  *    `helpers: 'last'` restores the older policy (a helper runs only when no scenario thread can).
  */
-import type { EngineOptions, Engine, StepRecord, ThreadId, Violation, StateView } from '../engine/api';
+import type { EngineOptions, StepRecord, ThreadId, Violation, StateView } from '../engine/api';
 import type { EngineInternals, EngineTuning } from '../engine/engine';
 import { EMPTY_FOOTPRINT, footprintOf, independent, type Footprint } from './footprint';
 
@@ -140,12 +140,18 @@ export function explore(options: ExploreOptions): ExploreResult {
   const checks = options.checks ?? [];
   // snapshotEvery 1: a quiescent snapshot wherever possible keeps replays short (measured against 2,
   // 4, 16 and 64 on the bundled scenarios: no interval was reliably faster); the trace hash is unused
-  const engine = options.create({ ...options.engine, trace: 'full', audit: options.audit ?? 'full', history: true, snapshotEvery: 1, traceHash: false });
+  // The whole-state audit runs once per distinct state (auditState() below), not after every step: a
+  // revisited state was audited at its first visit.
+  const auditStates = (options.audit ?? 'full') === 'full';
+  const engine = options.create({ ...options.engine, trace: 'full', audit: 'events', history: true, snapshotEvery: 1, traceHash: false });
   // the threads that are choices in their own right: the scenario's, plus (unless helpers: 'last')
   // those the engine adds itself
   const own = new Set(options.helpers === 'last' ? options.engine.threads.map((t) => t.id) : engine.view().threads.map((t) => t.id));
 
-  const visited = new Map<string, Seen>();
+  const visited = new Map<number, Seen>();
+  const threadNo = new Map<ThreadId, number>(engine.view().threads.map((x, i) => [x.id, i + 1]));
+  /** Visited-state key: the canonical state, plus the thread that is mid-operation (it matters for preemption counting). */
+  const keyOf = (last: ThreadId | null, midOp: boolean): number => engine.stateKey(midOp && last !== null ? threadNo.get(last)! : 0);
   const result: ExploreResult = {
     verdict: 'nothing-found', statesExplored: 0, distinctStates: 0, replaySteps: 0, seconds: 0, exhaustive: false,
     maxDepthReached: 0, cutByDepth: 0, cutByPreemptions: 0, sleepSetPruned: 0, deadlocks: 0, completedPaths: 0,
@@ -228,7 +234,7 @@ export function explore(options: ExploreOptions): ExploreResult {
 
   // root
   const rootEnabled = choicesAfter(null, false);
-  visited.set(keyOf(engine, null, false), { p: 0, d: 0, sleep: new Set() });
+  visited.set(keyOf(null, false), { p: 0, d: 0, sleep: new Set() });
   const root: Node = { depth: 0, todo: [], sleep: [], done: [], last: null, lastMidOp: false, preemptions: 0 };
   root.todo = makeTodo(root, rootEnabled);
   if (!rootEnabled.length && !engine.isDone()) result.deadlocks++;
@@ -295,8 +301,15 @@ export function explore(options: ExploreOptions): ExploreResult {
     }
     n.done.push({ thread: t, fp });
 
-    const key = keyOf(engine, t, midOp);
+    const key = keyOf(t, midOp);
     const seen = visited.get(key);
+    if (!seen && auditStates) {
+      const found = engine.auditState();
+      if (found.length) {
+        if (record(cxFromViolation(found[0]!, preemptions))) stop = true;
+        continue;
+      }
+    }
     let restrict: Set<ThreadId> | undefined;
     const sleepSet = new Set(childSleep.map((s) => s.thread));
     if (seen) {
@@ -334,8 +347,4 @@ export function explore(options: ExploreOptions): ExploreResult {
   result.exhaustive = !result.stoppedBecause && result.cutByDepth === 0 && result.cutByPreemptions === 0;
   emitProgress(0);
   return result;
-}
-
-function keyOf(engine: Engine, last: ThreadId | null, midOp: boolean): string {
-  return midOp && last !== null ? engine.stateHash() + '|' + last : engine.stateHash();
 }

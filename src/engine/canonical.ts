@@ -1,0 +1,333 @@
+/**
+ * The canonical form of an engine state, defined once and consumed by two sinks:
+ *  - HashSink folds it into two independent 32-bit hashes with no string building (the explorer asks for
+ *    a state key after every step, so this is on its hottest path);
+ *  - TextSink writes it as readable text (tests and debugging: two states have equal keys exactly when
+ *    their texts are equal, up to hash collisions).
+ *
+ * What is in it: everything that can change what happens next, and nothing else. Shadow-page ids are
+ * renumbered densely in ascending id order (sptep values and root/parent references included), so two
+ * paths that allocated and freed a different number of pages on the way meet in one state. Bookkeeping
+ * that never feeds back into behaviour (statistics, the lock-held op counter used by the benchmark) is
+ * left out; so are values derived from others (nPresent, host.maps, host.mapped).
+ */
+import type { Kvm } from './kvm';
+import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, sptePfn, type HostRegion, type Slot, type Sp } from './state';
+
+export interface CanonicalSink {
+  /** A number (integers up to 2^53, negative allowed). */
+  n(x: number): void;
+  /** A string or null (interned names: threads, points, requests, lock modes). */
+  s(x: string | null): void;
+  /** Start of a section (one letter): keeps adjacent variable-length lists unambiguous. */
+  tag(c: string): void;
+  /** The sink accepts sub-hashes of whole tables (answered from the version caches) instead of their entries. */
+  readonly cached: boolean;
+}
+
+/** Per-thread scheduler state the engine adds to the VM state. */
+export interface CanonicalThread {
+  id: string;
+  opIndex: number;
+  /** The preemption point the thread is parked at, or null between operations. */
+  pending: string | null;
+  /** Reported frames, outermost first: function and last point reached. */
+  frames: ReadonlyArray<{ fn: string; point?: string }>;
+  held: string | null;
+}
+
+// Renumbering scratch: rank of each live shadow-page id (ids are small dense integers).
+let rankOf = new Int32Array(256);
+const idScratch: number[] = [];
+
+function renumber(kvm: Kvm): number[] {
+  const ids = idScratch;
+  ids.length = 0;
+  let sorted = true, prev = -1;
+  for (const id of kvm.s.sps.keys()) { ids.push(id); if (id < prev) sorted = false; prev = id; }
+  if (!sorted) ids.sort((a, b) => a - b);
+  if (kvm.s.nextSpId > rankOf.length) rankOf = new Int32Array(Math.max(kvm.s.nextSpId, rankOf.length * 2));
+  for (let k = 0; k < ids.length; k++) rankOf[ids[k]!] = k;
+  return ids;
+}
+
+/** Renumbered shadow-page id (-1 for none, -2 for an id that is not live). */
+function ren(kvm: Kvm, id: number): number {
+  if (id < 0) return -1;
+  return kvm.s.sps.has(id) ? rankOf[id]! : -2;
+}
+
+/** A sptep (address of an SPTE inside a shadow page's table) with its page renumbered. */
+function renSptep(kvm: Kvm, sptep: number): number {
+  const spId = Math.floor(sptep / 4096) - SP_PFN_BASE;
+  return ren(kvm, spId) * 512 + (sptep % 4096) / 8;
+}
+
+/** A pte_list head word (rmap or parent_ptes): its entries in order, and the shape of its desc chain. */
+function emitList(kvm: Kvm, head: number, sink: CanonicalSink): void {
+  if (head === 0) { sink.n(0); return; }
+  if (head % 2 === 0) { sink.n(1); sink.n(renSptep(kvm, head)); return; }
+  let id = (head - 1 - DESC_BASE) / 128;
+  let descs = 0;
+  for (let d = id; d > 0; d = kvm.s.descs.get(d)!.more) descs++;
+  sink.n(2 + descs);
+  for (; id > 0;) {
+    const d = kvm.s.descs.get(id)!;
+    sink.n(d.sptes.length);
+    for (const e of d.sptes) sink.n(renSptep(kvm, e));
+    id = d.more;
+  }
+}
+
+function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
+  sink.tag('S');
+  sink.n(sp.gfn); sink.n(sp.role); sink.n(sp.level);
+  sink.n((sp.tdp ? 1 : 0) | (sp.direct ? 2 : 0) | (sp.nested ? 4 : 0) | (sp.unsync ? 8 : 0) | (sp.invalid ? 16 : 0)
+    | (sp.inHash ? 32 : 0) | (sp.scheduledToZap ? 64 : 0) | (sp.onActive ? 128 : 0));
+  sink.n(sp.unsyncChildren); sink.n(sp.rootCount); sink.n(sp.gen); sink.n(sp.life); sink.n(sp.writeFlooding);
+  sink.n(ren(kvm, sp.rootId));
+  sink.n(sp.unsyncBitmap.length);
+  for (const b of sp.unsyncBitmap) sink.n(b);
+  emitList(kvm, sp.parentPtes, sink);
+  if (sp.gfns) {
+    sink.n(sp.gfns.size);
+    for (const [i, g] of sp.gfns) { sink.n(i); sink.n(g); }
+  } else sink.n(-1);
+  const spt = sp.spt;
+  if (!spt) { sink.n(-1); return; }
+  if (sink.cached && sp.ver > 0) {
+    // leaf entries as one cached sub-hash; non-leaf entries name a page, renumbered on every walk
+    const c = scanSpt(kvm, sp);
+    sink.n(c.leafH1); sink.n(c.leafH2);
+    const nl = c.nonLeaf;
+    for (let k = 0; k < nl.length; k += 3) { sink.n(nl[k]!); sink.n(-3); sink.n(ren(kvm, nl[k + 1]!)); sink.n(nl[k + 2]!); }
+    sink.n(-4);
+    return;
+  }
+  for (let i = 0; i < 512; i++) {
+    const v = spt[i]!;
+    if (v === 0) continue;
+    sink.n(i);
+    if (kvm.isLeaf(sp, v)) sink.n(v);
+    else { sink.n(-3); sink.n(ren(kvm, sptePfn(v) - SP_PFN_BASE)); sink.n(v % 4096); }
+  }
+  sink.n(-4);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Scan caches, keyed by content version (state.ts writeVersion): a state differs from the previous one
+// in a few arrays, so most scans of 512-entry tables are answered from here.
+// -------------------------------------------------------------------------------------------------
+
+interface SptScan { leafH1: number; leafH2: number; nonLeaf: number[] }
+const sptScans = new Map<number, SptScan>();
+const regionScans = new Map<number, [number, number]>();
+const rmapScans = new Map<number, number[]>();
+const MAX_CACHED = 200_000;
+const scratchSink = (): HashSink => new HashSink();
+let sub: HashSink | null = null;
+
+/** Forget every cached scan (tests: a key computed after this must equal the cached one). */
+export function clearCanonicalCaches(): void { sptScans.clear(); regionScans.clear(); rmapScans.clear(); }
+
+function bounded<K, V>(m: Map<K, V>): Map<K, V> { if (m.size >= MAX_CACHED) m.clear(); return m; }
+
+function scanSpt(kvm: Kvm, sp: Sp): SptScan {
+  let c = sptScans.get(sp.ver);
+  if (c) return c;
+  const spt = sp.spt!;
+  const h = (sub ??= scratchSink());
+  h.reset();
+  const nonLeaf: number[] = [];
+  for (let i = 0; i < 512; i++) {
+    const v = spt[i]!;
+    if (v === 0) continue;
+    if (kvm.isLeaf(sp, v)) { h.n(i); h.n(v); } else nonLeaf.push(i, sptePfn(v) - SP_PFN_BASE, v % 4096);
+  }
+  c = { leafH1: h.h1, leafH2: h.h2, nonLeaf };
+  bounded(sptScans).set(sp.ver, c);
+  return c;
+}
+
+function emitRegion(r: HostRegion, sink: CanonicalSink): void {
+  if (sink.cached && r.ver > 0) {
+    let c = regionScans.get(r.ver);
+    if (!c) {
+      const h = (sub ??= scratchSink());
+      h.reset();
+      for (let k = 0; k < r.n; k++) if (r.pte[k] !== 0 || r.last[k] !== 0) { h.n(k); h.n(r.pte[k]!); h.n(r.last[k]!); }
+      c = [h.h1, h.h2];
+      bounded(regionScans).set(r.ver, c);
+    }
+    sink.n(c[0]); sink.n(c[1]);
+    return;
+  }
+  for (let k = 0; k < r.n; k++) {
+    if (r.pte[k] !== 0 || r.last[k] !== 0) { sink.n(k); sink.n(r.pte[k]!); sink.n(r.last[k]!); }
+  }
+}
+
+/** Positions (level index, array index) of the non-empty rmap heads of a slot. */
+function rmapHeads(m: Slot): number[] {
+  const c = m.rver > 0 ? rmapScans.get(m.rver) : undefined;
+  if (c) return c;
+  const out: number[] = [];
+  for (let li = 0; li < m.rmap.length; li++) {
+    const a = m.rmap[li];
+    if (!a) continue;
+    for (let k = 0; k < a.length; k++) if (a[k] !== 0) out.push(li, k);
+  }
+  if (m.rver > 0) bounded(rmapScans).set(m.rver, out);
+  return out;
+}
+
+/** Walk the canonical form of the VM state (and the threads, when given) into `sink`. */
+export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly CanonicalThread[]): void {
+  const s = kvm.s;
+  const ids = renumber(kvm);
+  sink.tag('V');
+  sink.n(s.gen); sink.n(s.nUsed); sink.n(s.nMax); sink.n(s.seq); sink.n(s.inProgress); sink.n(s.rangeStart); sink.n(s.rangeEnd);
+  sink.n(s.indirectShadowPages); sink.n(s.srcuReaders);
+  sink.n((s.flushPending ? 1 : 0) | (s.nxHugePages ? 2 : 0) | (s.destroyed ? 4 : 0) | (s.shadowRootAllocated ? 8 : 0) | (kvm.workerBusy ? 16 : 0));
+  sink.s(s.rt3Window);
+  sink.s(s.lock.writer); sink.s(s.lock.writerMode);
+  sink.n(s.lock.readers.length);
+  for (const r of s.lock.readers) sink.s(r);
+  sink.tag('A');
+  for (let id = s.activeHead; id >= 0; id = s.sps.get(id)!.nextA) sink.n(ren(kvm, id));
+  sink.tag('T');
+  for (const id of s.tdpRoots) sink.n(ren(kvm, id));
+  sink.tag('W');
+  for (const id of s.workQueue) sink.n(ren(kvm, id));
+  sink.tag('Z');
+  for (const id of s.zappedObsolete) sink.n(ren(kvm, id));
+  for (const id of ids) emitSp(kvm, s.sps.get(id)!, sink);
+  for (const v of s.vcpus) {
+    sink.tag('C');
+    sink.n(ren(kvm, v.root)); sink.n(v.rootPgd); sink.n(ren(kvm, v.l2Root)); sink.n(v.cr3);
+    sink.n((v.inGuest ? 1 : 0) | (v.guestMode ? 2 : 0) | (v.loadFlushPending ? 4 : 0));
+    for (const p of v.prev) { sink.n(ren(kvm, p.hpa)); sink.n(p.pgd); }
+    sink.n(v.requests.length);
+    for (const r of v.requests) sink.s(r);
+    sink.n(v.tlb.length);
+    for (const e of v.tlb) { sink.n(ren(kvm, e.tag)); sink.n(e.key); sink.n(e.pfn); sink.n(e.w ? 1 : 0); }
+    for (const k in v.modeBits) { if (v.modeBits[k]) sink.s(k); }
+  }
+  for (const m of s.memslots) {
+    sink.tag('M');
+    sink.n(m.id); sink.n(m.baseGfn); sink.n(m.npages); sink.n(m.invalid ? 1 : 0);
+    sink.tag('L');
+    const heads = rmapHeads(m);
+    for (let j = 0; j < heads.length; j += 2) {
+      const li = heads[j]!, k = heads[j + 1]!;
+      sink.n(li); sink.n(k);
+      emitList(kvm, m.rmap[li]![k]!, sink);
+    }
+    sink.tag('P');
+    for (let li = 0; li < m.lpage.length; li++) {
+      const a = m.lpage[li]!;
+      for (let k = 0; k < a.length; k++) if (a[k] !== 0) { sink.n(li); sink.n(k); sink.n(a[k]!); }
+    }
+  }
+  sink.tag('H');
+  for (const r of s.host.regions) {
+    sink.n(r.base); sink.n(r.n);
+    emitRegion(r, sink);
+    sink.n(-1);
+  }
+  sink.tag('R');
+  const h = s.host;
+  sink.n(h.nextPfn);
+  for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) { sink.n(h.ref[k]!); sink.n(h.state[k]!); }
+  if (s.guestPt.size) {
+    sink.tag('G');
+    const gfns = [...s.guestPt.keys()].sort((a, b) => a - b);
+    for (const gfn of gfns) {
+      const pt = s.guestPt.get(gfn)!;
+      sink.n(gfn); sink.n(pt.level);
+      const idx = [...pt.entries.keys()].sort((a, b) => a - b);
+      for (const i of idx) {
+        const e = pt.entries.get(i)!;
+        sink.n(i); sink.n(e.gfn); sink.n((e.present ? 1 : 0) | (e.writable ? 2 : 0) | (e.user ? 4 : 0) | (e.huge ? 8 : 0));
+      }
+      sink.n(-1);
+    }
+  }
+  if (threads) {
+    for (const t of threads) {
+      sink.tag('t');
+      sink.s(t.id); sink.n(t.opIndex); sink.s(t.pending); sink.s(t.held);
+      sink.n(t.frames.length);
+      for (const f of t.frames) { sink.s(f.fn); sink.s(f.point ?? null); }
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Sinks
+// -------------------------------------------------------------------------------------------------
+
+const MARK_WIDE = 0x5f3759df;
+const strHashes = new Map<string, number>();
+
+function hashString(x: string): number {
+  let h = strHashes.get(x);
+  if (h === undefined) {
+    h = 0x811c9dc5 ^ x.length;
+    for (let i = 0; i < x.length; i++) { h ^= x.charCodeAt(i); h = Math.imul(h, 16777619); }
+    h |= 0;
+    // names come from a fixed vocabulary (functions, points, threads, requests); the bound only keeps
+    // a pathological scenario from growing the cache without limit
+    if (strHashes.size > 50_000) strHashes.clear();
+    strHashes.set(x, h);
+  }
+  return h;
+}
+
+/** Two independent murmur3-style lanes over the 32-bit words of the canonical form. */
+export class HashSink implements CanonicalSink {
+  readonly cached = true;
+  h1 = 0x9747b28c | 0;
+  h2 = 0x2545f491 | 0;
+
+  reset(): void { this.h1 = 0x9747b28c | 0; this.h2 = 0x2545f491 | 0; }
+
+  private word(w: number): void {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let h = this.h1 ^ k;
+    h = (h << 13) | (h >>> 19);
+    this.h1 = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    let j = Math.imul(w ^ 0x7feb352d, 0x846ca68b);
+    j ^= j >>> 16;
+    this.h2 = Math.imul(this.h2 ^ j, 0x01000193) + 0x3c6ef372 | 0;
+  }
+
+  n(x: number): void {
+    if ((x | 0) === x) { this.word(x); return; }
+    // wider than 32 bits (SPTE values, pfns in SPTEs): low word, high word, marker
+    this.word(x >>> 0);
+    this.word(Math.floor(x / 4294967296) | 0);
+    this.word(MARK_WIDE);
+  }
+
+  s(x: string | null): void { this.word(x === null ? 0x1b56c4e9 : hashString(x)); }
+
+  tag(c: string): void { this.word(0x27d4eb2f ^ c.charCodeAt(0)); }
+
+  /** Both lanes folded into 53 bits: a Map key without a string. */
+  key(): number { return (this.h1 >>> 0) * 2097152 + (this.h2 >>> 11); }
+
+  hex(): string { return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0'); }
+}
+
+/** Readable text of the canonical form (one section per line). */
+export class TextSink implements CanonicalSink {
+  readonly cached = false;
+  private out: string[] = [];
+  n(x: number): void { this.out.push(String(x)); }
+  s(x: string | null): void { this.out.push(x === null ? '~' : JSON.stringify(x)); }
+  tag(c: string): void { this.out.push('\n' + c); }
+  text(): string { return this.out.join(' ').replace(/ \n/g, '\n').replace(/^\n/, ''); }
+}

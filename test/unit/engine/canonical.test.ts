@@ -1,0 +1,142 @@
+// The explorer's state identity: the fast snapshot copy and the canonical state key.
+//  - cloneVmState is a deep copy: equal to structuredClone's, sharing no object with the original;
+//  - stateKey() identifies exactly the states canonicalText() identifies (no merge of different
+//    states, no split of equal ones) over many random interleavings in several eras;
+//  - the version-keyed scan caches never go stale: a key recomputed with empty caches is the same.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import { createEngine } from '../../../src/engine';
+import type { EraId, MmuKind, ThreadSpec } from '../../../src/engine';
+import { cloneVmState, ArrayPool } from '../../../src/engine/state';
+import { clearCanonicalCaches } from '../../../src/engine/canonical';
+import { vm, hvaOf, shadowGuest, T2A, T1 } from './helpers';
+
+const G = 0x1234;
+function tdpThreads(): ThreadSpec[] {
+  return [
+    { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'enter_guest' }, { op: 'page_fault', gfn: G, write: true }, { op: 'page_fault', gfn: G + 1, write: false }, { op: 'enter_guest' }, { op: 'guest_access', gfn: G }] },
+    { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all_fast' }, { op: 'zap_gfn_range', start: G, end: G + 2 }] },
+    { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(G) }, { op: 'clear_young', hva: hvaOf(G), npages: 2 }] },
+  ];
+}
+function shadowThreads(): ThreadSpec[] {
+  return [
+    { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'load_cr3', gfn: T2A }, { op: 'enter_guest' }, { op: 'page_fault', gva: 0, write: false }, { op: 'page_fault', gva: 1, write: true }, { op: 'guest_pt_write', gfn: T1, index: 1, value: null }] },
+    { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all' }, { op: 'change_mmu_pages', pages: 2 }] },
+    { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(T1) }] },
+  ];
+}
+
+const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shadow?: boolean }> = [
+  { era: '5.18', mmu: 'tdp', threads: tdpThreads },
+  { era: '6.19', mmu: 'tdp', threads: tdpThreads },
+  { era: '3.11', mmu: 'direct-shadow', threads: tdpThreads },
+  { era: '6.1', mmu: 'shadow', threads: shadowThreads, shadow: true },
+  { era: '2.6.34', mmu: 'shadow', threads: shadowThreads, shadow: true },
+];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+}
+
+function engineFor(c: (typeof CASES)[number]) {
+  const config = vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
+  return createEngine({ config, threads: c.threads() });
+}
+
+/** Every object reachable from `a` that is also reachable from `b` (primitives aside). */
+function sharedObjects(a: unknown, b: unknown): string[] {
+  const seen = new Set<unknown>();
+  const collect = (x: unknown): void => {
+    if (x === null || typeof x !== 'object' || seen.has(x)) return;
+    seen.add(x);
+    if (x instanceof Map) for (const [k, v] of x) { collect(k); collect(v); }
+    else if (x instanceof Set) for (const v of x) collect(v);
+    else if (!ArrayBuffer.isView(x)) for (const v of Object.values(x)) collect(v);
+  };
+  collect(a);
+  const shared: string[] = [];
+  const walk = (x: unknown, path: string, done: Set<unknown>): void => {
+    if (x === null || typeof x !== 'object' || done.has(x)) return;
+    done.add(x);
+    if (seen.has(x)) shared.push(path);
+    if (x instanceof Map) for (const [k, v] of x) walk(v, `${path}.get(${String(k)})`, done);
+    else if (x instanceof Set) return;
+    else if (!ArrayBuffer.isView(x)) for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`, done);
+  };
+  walk(b, 's', new Set());
+  return shared;
+}
+
+for (const c of CASES) {
+  test(`${c.era} ${c.mmu}: cloneVmState equals structuredClone and shares nothing with the original`, () => {
+    const e = engineFor(c);
+    const pool = new ArrayPool();
+    const next = rng(11);
+    let checked = 0;
+    while (!e.isDone() && checked < 40) {
+      const r = e.runnableThreads();
+      if (!r.length) break;
+      e.step(r[Math.floor(next() * r.length)]!);
+      const s = e.kvm.s;
+      const copy = cloneVmState(s);
+      assert.ok(isDeepStrictEqual(copy, structuredClone(s)), `deep copy differs at step ${e.position}`);
+      assert.deepEqual(sharedObjects(s, copy), [], `shared objects at step ${e.position}`);
+      // a pooled copy reuses released arrays but is still an independent, equal copy
+      pool.release(cloneVmState(s));
+      const pooled = cloneVmState(s, pool);
+      assert.ok(isDeepStrictEqual(pooled, copy));
+      assert.deepEqual(sharedObjects(s, pooled), []);
+      checked++;
+    }
+    assert.ok(checked > 10, `only ${checked} steps checked`);
+  });
+
+  test(`${c.era} ${c.mmu}: stateKey identifies exactly the states canonicalText identifies; caches never go stale`, () => {
+    const byKey = new Map<number, string>();
+    const byText = new Map<string, number>();
+    let states = 0;
+    for (let run = 0; run < 30; run++) {
+      const e = engineFor(c);
+      const next = rng(run * 7919 + 1);
+      for (let guard = 0; guard < 400; guard++) {
+        const key = e.stateKey();
+        const text = e.canonicalText();
+        states++;
+        if (byKey.has(key)) assert.equal(byKey.get(key), text, 'two different states share a key');
+        else byKey.set(key, text);
+        if (byText.has(text)) assert.equal(byText.get(text), key, 'one state got two keys');
+        else byText.set(text, key);
+        if (guard % 5 === 0) { clearCanonicalCaches(); assert.equal(e.stateKey(), key, 'a cached scan was stale'); }
+        // back and forth through history: restored snapshots must key as they did
+        if (guard % 9 === 8 && e.position > 3) {
+          const p = e.position;
+          e.goto(p - 3);
+          e.goto(p);
+          assert.equal(e.stateKey(), key, 'key changed after goto round trip');
+        }
+        if (e.isDone()) break;
+        const r = e.runnableThreads();
+        if (!r.length) break;
+        e.step(r[Math.floor(next() * r.length)]!);
+      }
+    }
+    assert.ok(states > 200, `${states} states`);
+    // the runs really did meet in shared states and also spread out
+    assert.ok(byKey.size > 20 && byKey.size < states, `${byKey.size} distinct of ${states}`);
+  });
+}
+
+test('stateKey renumbers shadow pages: a state reached after an extra allocate-and-free keys like one without it', () => {
+  // canonical renumbering is ranked by id: two engines whose page ids differ only by an offset agree
+  const a = createEngine({ config: vm('5.18', 'tdp'), threads: [{ id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'page_fault', gfn: G, write: true }] }] });
+  const b = createEngine({ config: vm('5.18', 'tdp'), threads: [{ id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'page_fault', gfn: G, write: true }] }] });
+  b.kvm.s.nextSpId += 17; // as if 17 pages had been allocated and freed before
+  while (!a.isDone()) a.step('vcpu0');
+  while (!b.isDone()) b.step('vcpu0');
+  assert.notDeepEqual([...a.kvm.s.sps.keys()], [...b.kvm.s.sps.keys()]);
+  assert.equal(a.stateKey(), b.stateKey());
+  assert.equal(a.stateHash(), b.stateHash());
+});
