@@ -121,14 +121,13 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
 
 interface SptScan { leafH1: number; leafH2: number; nonLeaf: number[] }
 const sptScans = new Map<number, SptScan>();
-const regionScans = new Map<number, [number, number]>();
 const rmapScans = new Map<number, number[]>();
 const MAX_CACHED = 200_000;
 const scratchSink = (): HashSink => new HashSink();
 let sub: HashSink | null = null;
 
 /** Forget every cached scan (tests: a key computed after this must equal the cached one). */
-export function clearCanonicalCaches(): void { sptScans.clear(); regionScans.clear(); rmapScans.clear(); }
+export function clearCanonicalCaches(): void { sptScans.clear(); rmapScans.clear(); }
 
 function bounded<K, V>(m: Map<K, V>): Map<K, V> { if (m.size >= MAX_CACHED) m.clear(); return m; }
 
@@ -150,18 +149,8 @@ function scanSpt(kvm: Kvm, sp: Sp): SptScan {
 }
 
 function emitRegion(r: HostRegion, sink: CanonicalSink): void {
-  if (sink.cached && r.ver > 0) {
-    let c = regionScans.get(r.ver);
-    if (!c) {
-      const h = (sub ??= scratchSink());
-      h.reset();
-      for (let k = 0; k < r.n; k++) if (r.pte[k] !== 0 || r.last[k] !== 0) { h.n(k); h.n(r.pte[k]!); h.n(r.last[k]!); }
-      c = [h.h1, h.h2];
-      bounded(regionScans).set(r.ver, c);
-    }
-    sink.n(c[0]); sink.n(c[1]);
-    return;
-  }
+  // the hash sink takes the region's incrementally kept hash (state.ts setHostEntry)
+  if (sink.cached) { sink.n(r.zh1); sink.n(r.zh2); return; }
   for (let k = 0; k < r.n; k++) {
     if (r.pte[k] !== 0 || r.last[k] !== 0) { sink.n(k); sink.n(r.pte[k]!); sink.n(r.last[k]!); }
   }

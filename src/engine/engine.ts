@@ -214,7 +214,11 @@ export class EngineImpl implements EngineInternals {
       t.pending = null;
     }
     if (t.pending && t.pending.acquire) kvm.grant(t.ctx, t.pending.acquire);
-    const r = t.gen.next();
+    // a replayed step's events are already in its stored record: run it without building them again
+    const quiet = replay !== undefined && kvm.tr;
+    if (quiet) kvm.tr = false;
+    let r: IteratorResult<Pt, unknown>;
+    try { r = t.gen.next(); } finally { if (quiet) kvm.tr = true; }
     let stoppedAt: string;
     if (r.done) {
       if (t.ctx.held) kvm.unlock(t.ctx);

@@ -13,7 +13,7 @@ export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
-  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion,
+  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry,
 } from './state';
 
 /** A preemption point. `acquire`: the thread waits for mmu_lock in that mode before it resumes. */
@@ -64,8 +64,13 @@ export class Kvm {
   readonly v: number;
   readonly bug: BugId | undefined;
   readonly cfg: VmConfig;
-  /** Full tracing (events with frames/effects) or counting only. */
+  /** Record trace events now (full tracing); false while counting or replaying quietly. */
   tr: boolean;
+  /**
+   * Counting mode (trace 'count'): frames are shared per function, so stacks are cheap but not
+   * per-thread objects. Full-trace engines keep per-call frames even while replaying quietly.
+   */
+  readonly shareFrames: boolean;
   auditEvents: boolean;
   events: TraceEvent[] = [];
   nEff = 0;
@@ -85,6 +90,7 @@ export class Kvm {
     this.v = eraNum(p.id);
     this.bug = cfg.bug;
     this.tr = opts.trace;
+    this.shareFrames = !opts.trace;
     this.auditEvents = opts.auditEvents;
     this.tdpOn = p.tdpMmu && (cfg.mmu === 'tdp' || cfg.mmu === 'nested');
     this.s = this.initialState(cfg);
@@ -164,7 +170,7 @@ export class Kvm {
     return p;
   }
   enter(t: ThreadCtx, key: string, args?: Record<string, string | number | boolean>): void {
-    if (!this.tr) {
+    if (this.shareFrames) {
       const cf = this.frameCache.get(key);
       if (cf) { t.stack.push(cf); return; }
     }
@@ -179,11 +185,11 @@ export class Kvm {
     if (file === '') {
       // the function does not exist in this era (its work was inline there): keep the stack
       // balanced with a hidden frame that is never reported
-      if (!this.tr) this.frameCache.set(key, HIDDEN);
+      if (this.shareFrames) this.frameCache.set(key, HIDDEN);
       t.stack.push(HIDDEN);
       return;
     }
-    if (!this.tr) {
+    if (this.shareFrames) {
       // counting mode: frames are shared per function (no per-call allocation)
       const f: Frame = { fn, file };
       this.lastFrame = f;
@@ -193,11 +199,9 @@ export class Kvm {
     }
     const f: Frame = { fn, file };
     this.lastFrame = f;
-    if (this.tr) {
-      if (args) f.args = args;
-      t.stack.push(f);
-      this.events.push({ kind: 'call', thread: t.id, depth: t.stack.length - 1, frame: { ...f } });
-    } else t.stack.push(f);
+    if (args) f.args = args;
+    t.stack.push(f);
+    if (this.tr) this.events.push({ kind: 'call', thread: t.id, depth: t.stack.length - 1, frame: { ...f } });
   }
 
   leave(t: ThreadCtx): void {
@@ -561,7 +565,7 @@ export class Kvm {
   addRegion(s: VmState, m: MemslotConfig): void {
     const base = Math.floor(m.hva / 4096);
     if (s.host.regions.some((r) => base >= r.base && base < r.base + r.n)) return;
-    s.host.regions.push({ base, n: m.npages, pte: new Float64Array(m.npages), last: new Float64Array(m.npages), ver: 0 });
+    s.host.regions.push({ base, n: m.npages, pte: new Float64Array(m.npages), last: new Float64Array(m.npages), zh1: 0, zh2: 0 });
   }
 
   private regionCache = -1;
@@ -575,14 +579,14 @@ export class Kvm {
       if (h >= r.base && h < r.base + r.n) { this.regionCache = i; return r; }
     }
     const base = Math.floor(h / 512) * 512;
-    const r: HostRegion = { base, n: 512, pte: new Float64Array(512), last: new Float64Array(512), ver: 0 };
+    const r: HostRegion = { base, n: 512, pte: new Float64Array(512), last: new Float64Array(512), zh1: 0, zh2: 0 };
     regs.push(r);
     return r;
   }
   region(h: number): { r: HostRegion; k: number } { const r = this.regionOf(h); return { r, k: h - r.base }; }
 
   hpte(h: number): number { const { r, k } = this.region(h); return r.pte[k]; }
-  setHpte(h: number, v: number): void { const { r, k } = this.region(h); r.pte[k] = v; if (v) r.last[k] = Math.floor(v / 4); r.ver = writeVersion(); }
+  setHpte(h: number, v: number): void { const { r, k } = this.region(h); setHostEntry(r, k, v, v ? Math.floor(v / 4) : r.last[k]); }
   lastPfn(h: number): number { const { r, k } = this.region(h); return r.last[k]; }
 
   private growHost(pfn: number): void {
@@ -617,9 +621,9 @@ export class Kvm {
       h.state[pfn - PFN_FIRST] = 0;
       h.ref[pfn - PFN_FIRST] = 1;
       e = pfn * 4 + 1 + (write ? 2 : 0);
-      r.pte[k] = e; r.last[k] = pfn; r.ver = writeVersion();
+      setHostEntry(r, k, e, pfn);
       if (this.tr) { this.fx({ kind: 'host-pte', hva: hvaPage * 4096, old: 'none', new: `pfn ${hex(pfn)}` }); this.fx({ kind: 'host-page', pfn, field: 'refcount', old: 0, new: 1 }); } else this.nEff += 2;
-    } else if (write && (e % 4) < 2) { r.pte[k] = e + 2; r.ver = writeVersion(); }
+    } else if (write && (e % 4) < 2) setHostEntry(r, k, e + 2, r.last[k]);
     const pfn = Math.floor(e / 4);
     this.refAdjust(pfn, 1);
     return pfn;
@@ -804,7 +808,7 @@ export class Kvm {
   /** kvm_mmu_get_page / kvm_mmu_get_shadow_page: hash lookup (skipping obsolete pages) or allocation. */
   getPage(t: ThreadCtx, v: Vcpu | undefined, gfn: number, level: number, direct: boolean, nested: boolean): Sp {
     const role = this.encodeRole(this.roleFields(level, direct, v, nested));
-    this.enter(t, 'get_page', this.tr ? { gfn: hex(gfn), level, direct } : undefined);
+    this.enter(t, 'get_page', !this.shareFrames ? { gfn: hex(gfn), level, direct } : undefined);
     const b = this.hashBucket(gfn);
     const bucket = this.s.hash.get(b);
     if (bucket) {
@@ -892,7 +896,7 @@ export class Kvm {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return false;
     this.enter(t, this.v < 5.18 ? 'rmap_write_protect' : 'kvm_vcpu_write_protect_gfn', { gfn: hex(gfn) });
-    this.enter(t, 'kvm_mmu_slot_gfn_write_protect', this.tr ? { gfn: hex(gfn) } : undefined);
+    this.enter(t, 'kvm_mmu_slot_gfn_write_protect', !this.shareFrames ? { gfn: hex(gfn) } : undefined);
     const changed = this.clearWritableRmaps(slot, gfn);
     this.leave(t);
     this.leave(t);
@@ -1355,7 +1359,7 @@ export class Kvm {
 
   /** kvm_tdp_mmu_map: walk down from the root, creating tables, install the leaf. */
   tdpMap(t: ThreadCtx, root: Sp, gfn: number, pfn: number, writable: boolean, dirty: boolean): void {
-    this.enter(t, 'kvm_tdp_mmu_map', this.tr ? { gfn: hex(gfn), root: root.id } : undefined);
+    this.enter(t, 'kvm_tdp_mmu_map', !this.shareFrames ? { gfn: hex(gfn), root: root.id } : undefined);
     let sp = root;
     for (let level = 4; level > 1; level--) {
       const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
@@ -1564,7 +1568,7 @@ export class Kvm {
 
   /** kvm_mmu_page_fault and the per-MMU fault handlers, with the notifier-sequence retry. */
   *pageFault(t: ThreadCtx, v: Vcpu, addr: number, write: boolean): Gen {
-    this.enter(t, 'kvm_mmu_page_fault', this.tr ? { addr: hex(addr), write } : undefined);
+    this.enter(t, 'kvm_mmu_page_fault', !this.shareFrames ? { addr: hex(addr), write } : undefined);
     for (let attempt = 0; attempt < 8; attempt++) {
       if ((v.guestMode && this.cfg.mmu === 'nested' ? v.l2Root : v.root) < 0) yield* this.mmuReload(t, v);
       const kind = this.mmuKind(v);
@@ -1583,7 +1587,7 @@ export class Kvm {
     const inner = kind === 'nested-l2' || this.v < 5.10 ? null : tdp && this.v >= 6.19 ? 'kvm_tdp_mmu_page_fault' : 'direct_page_fault';
     const fname = inner ?? outer;
     this.enter(t, outer);
-    if (inner) this.enter(t, inner, this.tr ? { gfn: hex(gfn) } : undefined);
+    if (inner) this.enter(t, inner, !this.shareFrames ? { gfn: hex(gfn) } : undefined);
     const slot = this.slotOfGfn(gfn);
     if (!slot || slot.invalid) { this.note(`gfn ${hex(gfn)}: no memslot (emulated MMIO)`); if (inner) this.leave(t); this.leave(t); return 'mmio'; }
     const noRetry = this.bug === 'gup-no-seq-retry';
@@ -1627,7 +1631,7 @@ export class Kvm {
       if (obs) return true;
     } else if (root.invalid && !root.tdp) return true;
     if (noRetry) return false;
-    this.enter(t, 'retry', this.tr ? { seq } : undefined);
+    this.enter(t, 'retry', !this.shareFrames ? { seq } : undefined);
     let r = this.s.seq !== seq;
     if (this.s.inProgress) {
       if (this.v >= 5.12 && this.s.rangeStart >= 0) {
@@ -1643,7 +1647,7 @@ export class Kvm {
 
   /** __direct_map / direct_map on the shadow MMU. */
   directMap(t: ThreadCtx, v: Vcpu, root: Sp, gfn: number, pfn: number, writable: boolean, dirty: boolean, nested: boolean): void {
-    this.enter(t, nested ? 'FNAME(fetch)' : 'direct_map', this.tr ? { gfn: hex(gfn) } : undefined);
+    this.enter(t, nested ? 'FNAME(fetch)' : 'direct_map', !this.shareFrames ? { gfn: hex(gfn) } : undefined);
     let sp = root;
     for (let level = sp.level; level > 1; level--) {
       const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
@@ -1662,7 +1666,7 @@ export class Kvm {
 
   /** FNAME(page_fault) for shadow paging: walk the guest tables, then FNAME(fetch). */
   *shadowFault(t: ThreadCtx, v: Vcpu, gva: number, write: boolean): Gen<string> {
-    this.enter(t, 'FNAME(page_fault)', this.tr ? { gva: hex(gva), write } : undefined);
+    this.enter(t, 'FNAME(page_fault)', !this.shareFrames ? { gva: hex(gva), write } : undefined);
     // FNAME(walk_addr)
     const path: Array<{ table: number; level: number; i: number; e: GuestPte }> = [];
     let table = v.cr3;

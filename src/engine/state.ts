@@ -116,8 +116,44 @@ export interface HostRegion {
   pte: Float64Array;
   /** last pfn mapped at each hva page (what host_free frees) */
   last: Float64Array;
-  /** Content version of pte/last: a fresh writeVersion() on every write. */
-  ver: number;
+  /**
+   * Order-independent hash of the non-zero (pte, last) entries, kept up to date by setHostEntry():
+   * the canonical hash reads it instead of scanning the region.
+   */
+  zh1: number;
+  zh2: number;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h;
+}
+
+/** One lane of an entry's Zobrist-style term (XOR-combined, so entries can change in any order). */
+function entryTerm(seed: number, k: number, pte: number, last: number): number {
+  let h = fmix(seed ^ Math.imul(k + 1, 0x9e3779b1));
+  h = fmix(h ^ (pte >>> 0)); h = fmix(h ^ (Math.floor(pte / 4294967296) | 0));
+  h = fmix(h ^ (last >>> 0)); h = fmix(h ^ (Math.floor(last / 4294967296) | 0));
+  return h;
+}
+
+/** The region hash computed from scratch (what setHostEntry keeps incrementally; tests compare them). */
+export function regionHashFromScratch(r: HostRegion): [number, number] {
+  let h1 = 0, h2 = 0;
+  for (let k = 0; k < r.n; k++) {
+    const p = r.pte[k]!, l = r.last[k]!;
+    if (p !== 0 || l !== 0) { h1 ^= entryTerm(0x3c6ef372, k, p, l); h2 ^= entryTerm(0x1b873593, k, p, l); }
+  }
+  return [h1, h2];
+}
+
+/** Write a host PTE slot (pte and last pfn) and keep the region's hash current. */
+export function setHostEntry(r: HostRegion, k: number, pte: number, last: number): void {
+  const op = r.pte[k]!, ol = r.last[k]!;
+  if (op === pte && ol === last) return;
+  if (op !== 0 || ol !== 0) { r.zh1 ^= entryTerm(0x3c6ef372, k, op, ol); r.zh2 ^= entryTerm(0x1b873593, k, op, ol); }
+  r.pte[k] = pte; r.last[k] = last;
+  if (pte !== 0 || last !== 0) { r.zh1 ^= entryTerm(0x3c6ef372, k, pte, last); r.zh2 ^= entryTerm(0x1b873593, k, pte, last); }
 }
 
 /** First host pfn handed out; per-pfn arrays are indexed by pfn - PFN_FIRST. */
@@ -237,12 +273,18 @@ export class ArrayPool {
 const NO_POOL = { copy: <T extends Typed>(a: T): T => a.slice() as T };
 
 function cloneSp(sp: Sp, pool: Pick<ArrayPool, 'copy'>): Sp {
-  const c = { ...sp };
-  if (sp.spt) c.spt = pool.copy(sp.spt);
-  c.unsyncBitmap = sp.unsyncBitmap.slice();
-  if (sp.gfns) c.gfns = new Map(sp.gfns);
-  return c;
+  // every field listed (no spread): the object literal must satisfy Sp, so a new field is a compile
+  // error here rather than a silently shared value, and V8 builds the copy with one fixed shape
+  return {
+    id: sp.id, gfn: sp.gfn, role: sp.role, level: sp.level, direct: sp.direct, tdp: sp.tdp, nested: sp.nested,
+    spt: sp.spt ? pool.copy(sp.spt) : null, nPresent: sp.nPresent, parentPtes: sp.parentPtes, unsync: sp.unsync,
+    unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
+    invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
+    gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
+    writeFlooding: sp.writeFlooding, ver: sp.ver,
+  };
 }
+
 /**
  * Deep copy of the VM state. Equivalent to structuredClone for this layout (the unit tests compare the
  * two and check that no object is shared), several times faster: the explorer restores a snapshot on
@@ -258,36 +300,33 @@ export function cloneVmState(s: VmState, pool: Pick<ArrayPool, 'copy'> = NO_POOL
   const guestPt = new Map<number, { level: number; entries: Map<number, GuestPte> }>();
   for (const [gfn, pt] of s.guestPt) {
     const entries = new Map<number, GuestPte>();
-    for (const [i, e] of pt.entries) entries.set(i, { ...e });
+    for (const [i, e] of pt.entries) entries.set(i, { gfn: e.gfn, present: e.present, writable: e.writable, user: e.user, huge: e.huge });
     guestPt.set(gfn, { level: pt.level, entries });
   }
   const h = s.host;
   return {
-    ...s,
-    sps, hash, descs, guestPt,
-    freedIds: new Set(s.freedIds),
-    zappedObsolete: s.zappedObsolete.slice(),
-    tdpRoots: s.tdpRoots.slice(),
-    workQueue: s.workQueue.slice(),
+    gen: s.gen, sps, freedIds: new Set(s.freedIds), nextSpId: s.nextSpId, activeHead: s.activeHead, activeTail: s.activeTail,
+    hash, hashBuckets: s.hashBuckets, zappedObsolete: s.zappedObsolete.slice(), tdpRoots: s.tdpRoots.slice(),
+    nUsed: s.nUsed, nMax: s.nMax, seq: s.seq, inProgress: s.inProgress, rangeStart: s.rangeStart, rangeEnd: s.rangeEnd,
+    indirectShadowPages: s.indirectShadowPages,
     lock: { writer: s.lock.writer, writerMode: s.lock.writerMode, readers: s.lock.readers.slice() },
     stats: { ...s.stats },
     memslots: s.memslots.map((m) => ({
-      ...m,
-      flags: m.flags ? m.flags.slice() : m.flags,
-      rmap: m.rmap.map((a) => (a ? pool.copy(a) : null)),
-      lpage: m.lpage.map((a) => pool.copy(a)),
+      id: m.id, baseGfn: m.baseGfn, npages: m.npages, hva: m.hva, flags: m.flags ? m.flags.slice() : m.flags,
+      rmap: m.rmap.map((a) => (a ? pool.copy(a) : null)), lpage: m.lpage.map((a) => pool.copy(a)),
+      invalid: m.invalid, rver: m.rver,
     })),
+    descs, nextDescId: s.nextDescId,
     host: {
-      ...h,
-      regions: h.regions.map((r) => ({ ...r, pte: pool.copy(r.pte), last: pool.copy(r.last) })),
-      ref: pool.copy(h.ref), state: pool.copy(h.state), maps: pool.copy(h.maps),
+      regions: h.regions.map((r) => ({ base: r.base, n: r.n, pte: pool.copy(r.pte), last: pool.copy(r.last), zh1: r.zh1, zh2: r.zh2 })),
+      ref: pool.copy(h.ref), state: pool.copy(h.state), maps: pool.copy(h.maps), mapped: h.mapped, nextPfn: h.nextPfn,
     },
     vcpus: s.vcpus.map((v) => ({
-      ...v,
-      prev: v.prev.map((p) => ({ hpa: p.hpa, pgd: p.pgd })),
-      requests: v.requests.slice(),
-      tlb: v.tlb.map((e) => ({ ...e })),
-      modeBits: { ...v.modeBits },
+      id: v.id, root: v.root, rootPgd: v.rootPgd, prev: v.prev.map((p) => ({ hpa: p.hpa, pgd: p.pgd })), l2Root: v.l2Root,
+      requests: v.requests.slice(), inGuest: v.inGuest, guestMode: v.guestMode, tlb: v.tlb.map((e) => ({ tag: e.tag, key: e.key, pfn: e.pfn, w: e.w })),
+      cr3: v.cr3, modeBits: { ...v.modeBits }, loadFlushPending: v.loadFlushPending,
     })),
+    guestPt, workQueue: s.workQueue.slice(), shadowRootAllocated: s.shadowRootAllocated, rt3Window: s.rt3Window,
+    srcuReaders: s.srcuReaders, flushPending: s.flushPending, nxHugePages: s.nxHugePages, lockOps: s.lockOps, destroyed: s.destroyed,
   };
 }

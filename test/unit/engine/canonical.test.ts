@@ -8,7 +8,8 @@ import * as assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { createEngine } from '../../../src/engine';
 import type { EraId, MmuKind, ThreadSpec } from '../../../src/engine';
-import { cloneVmState, ArrayPool } from '../../../src/engine/state';
+import fc from 'fast-check';
+import { cloneVmState, ArrayPool, setHostEntry, regionHashFromScratch, type HostRegion } from '../../../src/engine/state';
 import { clearCanonicalCaches } from '../../../src/engine/canonical';
 import { vm, hvaOf, shadowGuest, T2A, T1 } from './helpers';
 
@@ -139,4 +140,15 @@ test('stateKey renumbers shadow pages: a state reached after an extra allocate-a
   assert.notDeepEqual([...a.kvm.s.sps.keys()], [...b.kvm.s.sps.keys()]);
   assert.equal(a.stateKey(), b.stateKey());
   assert.equal(a.stateHash(), b.stateHash());
+});
+
+test('a host region\'s incremental hash always equals the hash of its entries computed from scratch', () => {
+  const entry = fc.record({ k: fc.integer({ min: 0, max: 15 }), pte: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 41 })), last: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 39 })) });
+  fc.assert(fc.property(fc.array(entry, { maxLength: 60 }), (writes) => {
+    const r: HostRegion = { base: 0, n: 16, pte: new Float64Array(16), last: new Float64Array(16), zh1: 0, zh2: 0 };
+    for (const w of writes) {
+      setHostEntry(r, w.k, w.pte, w.last);
+      assert.deepEqual([r.zh1, r.zh2], regionHashFromScratch(r));
+    }
+  }), { numRuns: 300 });
 });
