@@ -725,9 +725,19 @@ export class Kvm {
     return r;
   }
 
+  /** roleBits as [name, field modulus, place value] (encodeRole runs on every fault). */
+  private roleLayout: Array<[string, number, number]> | null = null;
+
   encodeRole(f: Record<string, number>): number {
-    let word = 0, shift = 0;
-    for (const [name, w] of this.p.roleBits) { word += ((f[name] ?? 0) % 2 ** w) * 2 ** shift; shift += w; }
+    let layout = this.roleLayout;
+    if (!layout) {
+      layout = [];
+      let shift = 0;
+      for (const [name, w] of this.p.roleBits) { layout.push([name, 2 ** w, 2 ** shift]); shift += w; }
+      this.roleLayout = layout;
+    }
+    let word = 0;
+    for (let i = 0; i < layout.length; i++) { const l = layout[i]!; word += ((f[l[0]] ?? 0) % l[1]) * l[2]; }
     return word;
   }
 
