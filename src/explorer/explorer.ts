@@ -5,8 +5,10 @@
  *  - One engine, stepped forward with step(); backtracking uses goto(depth) (the engine restores its
  *    nearest snapshot and replays the recorded choices). Generator-based engine threads cannot be
  *    cloned, so every backtrack costs a replay of the prefix; this is the dominant cost.
- *  - Visited states are recognised by the engine's canonical state hash (ids renumbered) plus the
- *    thread that is mid-operation (it matters for preemption counting).
+ *  - Visited states are recognised by the engine's canonical state key (engine.stateKey(): a number,
+ *    ids renumbered, thread positions included) plus the thread that is mid-operation (it matters for
+ *    preemption counting). The engine checks only events while stepping; the whole-state audit runs
+ *    once, at the first visit of each state (a revisited state was audited then).
  *  - Partial-order reduction: sleep sets over step footprints (see footprint.ts), made sound for a
  *    stateful search by storing the sleep set with each visited state and re-exploring the transitions
  *    that were asleep at the earlier visit but are awake now.
