@@ -3,6 +3,7 @@
 // vscode.debug.startDebugging, the stop seen by a DebugAdapterTracker, the stack read back over DAP.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID } from './00-activation.e2e';
@@ -149,5 +150,75 @@ suite('debugger', () => {
     } finally {
       tracker.dispose();
     }
+  });
+
+  test('VS Code hands the adapter conditions, hit counts and log messages: each changes where the run stops', async () => {
+    const root = demoRoot();
+    const file = path.join(root, 'arch/x86/kvm/mmu/tdp_mmu.c');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const def = lines.findIndex((l) => new RegExp(`^\\w.*\\b${FUNCTION}\\(`).test(l));
+    const bodyLine = lines.findIndex((l, i) => i > def && l.startsWith('{')) + 1;
+    // three TDP faults on one vCPU: the function is entered three times
+    const scenario = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-e2e-bp-')), 'three-faults.kvmmmu.yaml');
+    fs.writeFileSync(scenario, [
+      'scenario: e2e-three-faults',
+      'vm:',
+      '  era: "6.19"',
+      '  mmu: tdp',
+      '  vcpus: 1',
+      '  memslots: [{ id: 0, baseGfn: 0x0, npages: 512, hva: 0x7f0000000000 }]',
+      'threads:',
+      '  vcpu0:',
+      '    - { page_fault: { gfn: 0x10, write: true } }',
+      '    - { page_fault: { gfn: 0x11, write: false } }',
+      '    - { page_fault: { gfn: 0x12, write: true } }',
+      'schedule: sequential',
+      '',
+    ].join('\n'));
+    const at = new vscode.Location(vscode.Uri.file(file), new vscode.Position(bodyLine, 0));
+
+    /** One session with one breakpoint: the step of every stop (continuing after each) and the console output. */
+    const runWith = async (bp: vscode.SourceBreakpoint, name: string): Promise<{ steps: number[]; output: string }> => {
+      vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+      vscode.debug.addBreakpoints([bp]);
+      const steps: number[] = [];
+      let output = '';
+      let ended!: () => void;
+      const done = new Promise<void>((r) => { ended = r; });
+      const tracker = vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
+        createDebugAdapterTracker: (session) => ({
+          onDidSendMessage: (m: { type?: string; event?: string; body?: { threadId?: number; output?: string } }) => {
+            if (m.type !== 'event') return;
+            if (m.event === 'output') output += m.body?.output ?? '';
+            if (m.event === 'terminated') ended();
+            if (m.event === 'stopped') {
+              void (async () => {
+                const st = (await session.customRequest('state')) as { step: number };
+                steps.push(st.step);
+                await session.customRequest('continue', { threadId: m.body?.threadId ?? 1 });
+              })();
+            }
+          },
+        }),
+      });
+      try {
+        assert.ok(await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name, scenario, stopOnEntry: false }));
+        await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${name}: the run did not end within 30 s (stops at ${steps.join(', ')})`)), 30_000))]);
+      } finally {
+        tracker.dispose();
+      }
+      return { steps, output };
+    };
+
+    const plain = await runWith(new vscode.SourceBreakpoint(at), 'e2e: plain');
+    assert.strictEqual(plain.steps.length, 3, `${FUNCTION} should stop once per fault (stops: ${plain.steps.join(', ')})`);
+    const second = await runWith(new vscode.SourceBreakpoint(at, true, undefined, '2'), 'e2e: hit count 2');
+    assert.deepStrictEqual(second.steps, [plain.steps[1]], 'hit condition 2 stops exactly at the second hit');
+    const never = await runWith(new vscode.SourceBreakpoint(at, true, 'thread == "nobody"'), 'e2e: false condition');
+    assert.deepStrictEqual(never.steps, [], 'a condition that never holds never stops');
+    const logged = await runWith(new vscode.SourceBreakpoint(at, true, undefined, undefined, 'map by {thread}'), 'e2e: logpoint');
+    assert.deepStrictEqual(logged.steps, [], 'a logpoint does not stop');
+    assert.strictEqual((logged.output.match(/map by \S+/g) ?? []).length, plain.steps.length, `one log line per hit:\n${logged.output}`);
+    fs.rmSync(path.dirname(scenario), { recursive: true, force: true });
   });
 });
