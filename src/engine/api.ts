@@ -239,6 +239,13 @@ export interface StepRecord {
   /** The thread's kernel call stack at the end of the step, outermost first. */
   stack: Frame[];
   violations: Violation[];
+  /**
+   * State categories (bitmasks of engine/access.ts ACC) the step read and wrote, for partial-order
+   * reduction. Reads include what the thread's enabling condition read and every held-object category
+   * its operation read in earlier steps; a lock taken and released within the step does not count as a
+   * lock write. Only on steps run with full tracing (not on replays or count-mode steps).
+   */
+  access?: { rd: number; wr: number };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,9 +44,9 @@ function renumber(kvm: Kvm): number[] {
   const ids = idScratch;
   ids.length = 0;
   let sorted = true, prev = -1;
-  for (const id of kvm.s.sps.keys()) { ids.push(id); if (id < prev) sorted = false; prev = id; }
+  for (const id of kvm.raw.sps.keys()) { ids.push(id); if (id < prev) sorted = false; prev = id; }
   if (!sorted) ids.sort((a, b) => a - b);
-  if (kvm.s.nextSpId > rankOf.length) rankOf = new Int32Array(Math.max(kvm.s.nextSpId, rankOf.length * 2));
+  if (kvm.raw.nextSpId > rankOf.length) rankOf = new Int32Array(Math.max(kvm.raw.nextSpId, rankOf.length * 2));
   for (let k = 0; k < ids.length; k++) rankOf[ids[k]!] = k;
   return ids;
 }
@@ -54,7 +54,7 @@ function renumber(kvm: Kvm): number[] {
 /** Renumbered shadow-page id (-1 for none, -2 for an id that is not live). */
 function ren(kvm: Kvm, id: number): number {
   if (id < 0) return -1;
-  return kvm.s.sps.has(id) ? rankOf[id]! : -2;
+  return kvm.raw.sps.has(id) ? rankOf[id]! : -2;
 }
 
 /** A sptep (address of an SPTE inside a shadow page's table) with its page renumbered. */
@@ -69,10 +69,10 @@ function emitList(kvm: Kvm, head: number, sink: CanonicalSink): void {
   if (head % 2 === 0) { sink.n(1); sink.n(renSptep(kvm, head)); return; }
   let id = (head - 1 - DESC_BASE) / 128;
   let descs = 0;
-  for (let d = id; d > 0; d = kvm.s.descs.get(d)!.more) descs++;
+  for (let d = id; d > 0; d = kvm.raw.descs.get(d)!.more) descs++;
   sink.n(2 + descs);
   for (; id > 0;) {
-    const d = kvm.s.descs.get(id)!;
+    const d = kvm.raw.descs.get(id)!;
     sink.n(d.sptes.length);
     for (const e of d.sptes) sink.n(renSptep(kvm, e));
     id = d.more;
@@ -172,7 +172,7 @@ function rmapHeads(m: Slot): number[] {
 
 /** Walk the canonical form of the VM state (and the threads, when given) into `sink`. */
 export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly CanonicalThread[]): void {
-  const s = kvm.s;
+  const s = kvm.raw;
   const ids = renumber(kvm);
   sink.tag('V');
   sink.n(s.gen); sink.n(s.nUsed); sink.n(s.nMax); sink.n(s.seq); sink.n(s.inProgress); sink.n(s.rangeStart); sink.n(s.rangeEnd);

@@ -7,7 +7,8 @@ import { PROFILES } from './profiles';
 import { Auditor } from './invariants';
 import { buildView } from './view';
 import { HashSink, TextSink, walkCanonical, type CanonicalThread } from './canonical';
-import { ArrayPool, cloneVmState } from './state';
+import { ArrayPool, cloneVmState, type VmState } from './state';
+import { ACC, ACC_HELD, effectAccess } from './access';
 
 /** Extra knobs beyond the contract's EngineOptions (all optional, defaults in brackets). */
 export interface EngineTuning {
@@ -36,9 +37,11 @@ interface ThreadState {
   /** Worker threads get their ops queued at run time. */
   dynamic: boolean;
   index: number;
+  /** Access categories the current operation has read so far (its locals may hold those objects). */
+  opRd: number;
 }
 
-interface Snapshot { pos: number; kvm: Kvm['s']; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
+interface Snapshot { pos: number; kvm: VmState; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
 
 /** FNV-1a over a string, folded into a running 32-bit hash. */
 export function fnv(h: number, s: string): number {
@@ -115,7 +118,7 @@ export class EngineImpl implements EngineInternals {
       const ts: ThreadState = {
         spec: { ...spec, ops: [...spec.ops] },
         ctx: { id: spec.id, kind: spec.kind, vcpu: spec.vcpu ?? 0, stack: [], held: null },
-        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq', index: this.threads.length,
+        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq', index: this.threads.length, opRd: 0,
       };
       this.threads.push(ts);
       this.byId.set(spec.id, ts);
@@ -131,6 +134,7 @@ export class EngineImpl implements EngineInternals {
 
   private waitHolds(c: unknown): boolean {
     const w = c as { threadDone?: ThreadId; point?: string; thread?: ThreadId };
+    if (w.threadDone || w.thread) this.kvm.s.rd |= ACC.THREADS;
     if (w.threadDone) { const t = this.byId.get(w.threadDone); return !t || this.threadDone(t); }
     if (w.point && w.thread) { const t = this.byId.get(w.thread); return !!t && !!t.pending && t.pending.point === w.point; }
     return true;
@@ -198,8 +202,12 @@ export class EngineImpl implements EngineInternals {
   private doStep(thread: ThreadId, replay?: StepRecord): StepRecord {
     const t = this.byId.get(thread);
     if (!t) throw new Error(`no thread ${thread}`);
-    if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
     const kvm = this.kvm;
+    const vm = kvm.s;
+    // access recording starts before the enabling check: what enabled the step is part of its reads
+    vm.rd = 0; vm.wr = 0;
+    if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
+    const lk = kvm.raw.lock, lockWriter = lk.writer, lockMode = lk.writerMode, lockReaders = lk.readers.length ? lk.readers.join() : '';
     if (kvm.tr || kvm.events.length) kvm.events = [];
     kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
     kvm.step = this.pos + 1;
@@ -219,6 +227,10 @@ export class EngineImpl implements EngineInternals {
     if (quiet) kvm.tr = false;
     let r: IteratorResult<Pt, unknown>;
     try { r = t.gen.next(); } finally { if (quiet) kvm.tr = true; }
+    const stepRd = vm.rd;
+    let stepWr = vm.wr;
+    const opRd = t.opRd;
+    t.opRd = r.done ? 0 : opRd | stepRd;
     let stoppedAt: string;
     if (r.done) {
       if (t.ctx.held) kvm.unlock(t.ctx);
@@ -253,6 +265,12 @@ export class EngineImpl implements EngineInternals {
       rec = this.keepHistory
         ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.filter((f) => f.fn !== '').map((f) => ({ ...f })), violations }
         : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
+      if (kvm.tr) {
+        for (const ev of kvm.events) if (ev.kind === 'effect') stepWr |= effectAccess(ev.effect);
+        const l = kvm.raw.lock;
+        if (l.writer === lockWriter && l.writerMode === lockMode && (l.readers.length ? l.readers.join() : '') === lockReaders) stepWr &= ~ACC.LOCK;
+        rec.access = { rd: stepRd | (opRd & ACC_HELD), wr: stepWr };
+      } else rec.access = undefined;
     }
     kvm.cur = null;
     if (this.keepHistory && this.pos - this.lastSnap >= (this.options.snapshotEvery ?? 64) && this.quiescent()) {
@@ -272,7 +290,7 @@ export class EngineImpl implements EngineInternals {
 
   private snapshot(): Snapshot {
     return {
-      pos: this.pos, kvm: cloneVmState(this.kvm.s, this.pool), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
+      pos: this.pos, kvm: cloneVmState(this.kvm.raw, this.pool), threads: this.threads.map((t) => ({ opIndex: t.opIndex })),
       hash: this.hash, viol: this.allViolations.length, nEff: this.kvm.nEff, kvmStep: this.kvm.step,
       audit: this.auditor.saveState(),
     };
@@ -280,13 +298,13 @@ export class EngineImpl implements EngineInternals {
 
   private restore(s: Snapshot): void {
     // the replaced state is unreachable once overwritten (views and records hold copies): recycle it
-    const old = this.kvm.s;
-    this.kvm.s = cloneVmState(s.kvm, this.pool);
+    const old = this.kvm.raw;
+    this.kvm.raw = cloneVmState(s.kvm, this.pool);
     this.pool.release(old);
     this.kvm.nEff = s.nEff;
     this.kvm.workerBusy = false;
     this.threads.forEach((t, i) => {
-      t.opIndex = s.threads[i].opIndex; t.gen = null; t.pending = null; t.ctx.stack = []; t.ctx.held = null;
+      t.opIndex = s.threads[i].opIndex; t.gen = null; t.pending = null; t.ctx.stack = []; t.ctx.held = null; t.opRd = 0;
       if (t.dynamic) t.spec.ops.length = t.opIndex;
     });
     this.pos = s.pos;

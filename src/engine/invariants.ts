@@ -118,7 +118,7 @@ export class Auditor {
   }
 
   checkState(): void {
-    const kvm = this.kvm, s = kvm.s;
+    const kvm = this.kvm, s = kvm.raw;
     const shadow = [...s.sps.values()].filter((sp) => !sp.tdp);
     // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
     const inRmap = new Map<number, number>();

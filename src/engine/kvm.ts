@@ -7,6 +7,7 @@ import type { BugId, Effect, Frame, LockMode, MemslotConfig, Op, RequestName, Th
 import type { EraProfile } from './profiles';
 import { eraNum } from './profiles';
 import { kernelSymbol, symbolExists, symbolFile } from './kernel-names';
+import { ACC, TrackedVm } from './access';
 
 /** Placeholder frame for functions that do not exist in the era (never reported). */
 export const HIDDEN: Frame = { fn: '', file: '' };
@@ -59,7 +60,8 @@ export interface TestFaults {
 }
 
 export class Kvm {
-  s: VmState;
+  /** The VM state behind accessors that record which categories each step reads and writes (access.ts). */
+  readonly s: TrackedVm;
   readonly p: EraProfile;
   readonly v: number;
   readonly bug: BugId | undefined;
@@ -93,8 +95,11 @@ export class Kvm {
     this.shareFrames = !opts.trace;
     this.auditEvents = opts.auditEvents;
     this.tdpOn = p.tdpMmu && (cfg.mmu === 'tdp' || cfg.mmu === 'nested');
-    this.s = this.initialState(cfg);
+    this.s = new TrackedVm(this.initialState(cfg));
   }
+  /** The plain state (for snapshots, hashing and views: no access recording). */
+  get raw(): VmState { return this.s.t; }
+  set raw(v: VmState) { this.s.t = v; }
   /** The VM runs the TDP MMU (tdp_mmu=1 and a TDP or nested configuration). */
   readonly tdpOn: boolean;
 
@@ -352,12 +357,16 @@ export class Kvm {
     if (this.tr) this.fx({ kind: 'spte-write', sp: sp.id, index: i, old: hex(old), new: hex(nv) }); else this.nEff++;
   }
 
+  // The per-pfn mapping counts and lpage counters are bookkeeping without trace effects of their own,
+  // so their writers mark the access category directly (see access.ts).
   private pfnInc(pfn: number): void {
+    this.s.wr |= ACC.HOST;
     const h = this.s.host, k = pfn - PFN_FIRST;
     if (k < 0 || k >= h.maps.length) return;
     if (h.maps[k]++ === 0) h.mapped++;
   }
   private pfnDec(pfn: number): void {
+    this.s.wr |= ACC.HOST;
     const h = this.s.host, k = pfn - PFN_FIRST;
     if (k < 0 || k >= h.maps.length) return;
     if (--h.maps[k] === 0) h.mapped--;
@@ -537,6 +546,7 @@ export class Kvm {
   lpageAdjust(gfn: number, delta: number): void {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return;
+    this.s.wr |= ACC.SLOTS;
     for (const level of [2, 3]) {
       const a = slot.lpage[level - 2];
       const idx = this.rmapIndex(slot, gfn, level);
@@ -652,7 +662,7 @@ export class Kvm {
     for (const v of this.s.vcpus) {
       this.requestVcpu(v, r);
       if (v.inGuest) {
-        v.inGuest = false;
+        this.s.wr |= ACC.VCPUS; v.inGuest = false;
         this.note(`vcpu${v.id} kicked out of guest mode`);
         if (r === 'KVM_REQ_TLB_FLUSH') { this.clearRequest(v, r); this.tlbFlush(v, 'all'); }
       }
@@ -674,7 +684,7 @@ export class Kvm {
     if (scope === 'current') { const before = v.tlb.length; v.tlb = v.tlb.filter((e) => e.tag !== this.curTag(v)); n = before - v.tlb.length; }
     else if (scope === 'gva') { const before = v.tlb.length; v.tlb = v.tlb.filter((e) => e.key !== key); n = before - v.tlb.length; }
     else { n = v.tlb.length; v.tlb = []; }
-    if (scope === 'current' || scope === 'all') v.loadFlushPending = false;
+    if (scope === 'current' || scope === 'all') { this.s.wr |= ACC.VCPUS; v.loadFlushPending = false; }
     if (this.tr) this.fx({ kind: 'tlb-flush', vcpu: v.id, scope, entries: n }); else this.nEff++;
   }
 
@@ -1453,13 +1463,13 @@ export class Kvm {
       case 'page_fault': yield* this.pageFault(t, this.vcpuOf(t), op.gfn ?? op.gva ?? 0, !!op.write); break;
       case 'guest_access': yield* this.guestAccess(t, this.vcpuOf(t), op.gfn ?? op.gva ?? 0, !!op.write); break;
       case 'enter_guest': yield* this.vcpuEnterGuest(t, this.vcpuOf(t)); break;
-      case 'exit_guest': { const v = this.vcpuOf(t); v.inGuest = false; this.note(`vcpu${v.id} exits guest mode`); break; }
+      case 'exit_guest': { const v = this.vcpuOf(t); this.s.wr |= ACC.VCPUS; v.inGuest = false; this.note(`vcpu${v.id} exits guest mode`); break; }
       case 'load_cr3': yield* this.loadCr3(t, this.vcpuOf(t), op.gfn); break;
       case 'tlb_flush_guest': yield* this.flushGuest(t, this.vcpuOf(t)); break;
       case 'invlpg': yield* this.invlpg(t, this.vcpuOf(t), op.gva); break;
       case 'set_cr4': yield* this.setCr(t, this.vcpuOf(t), op.bits as Record<string, boolean>, 'kvm_set_cr4'); break;
       case 'set_cr0': yield* this.setCr(t, this.vcpuOf(t), op.bits as Record<string, boolean>, 'kvm_set_cr0'); break;
-      case 'enter_guest_mode': { const v = this.vcpuOf(t); v.guestMode = op.l2; this.note(`vcpu${v.id} ${op.l2 ? 'enters L2 (guest_mmu)' : 'returns to L1 (root_mmu)'}`); break; }
+      case 'enter_guest_mode': { const v = this.vcpuOf(t); this.s.wr |= ACC.VCPUS; v.guestMode = op.l2; this.note(`vcpu${v.id} ${op.l2 ? 'enters L2 (guest_mmu)' : 'returns to L1 (root_mmu)'}`); break; }
       case 'guest_pt_write': yield* this.guestPtWrite(t, this.vcpuOf(t), op.gfn, op.index, op.value); break;
       case 'memslot_create': yield* this.memslotCreate(t, op.slot); break;
       case 'memslot_delete': yield* this.memslotDelete(t, op.id, null); break;
@@ -1529,7 +1539,7 @@ export class Kvm {
     }
     if (this.auditEvents && (root.invalid || this.isObsolete(root))) this.violate('RT-1', `vcpu${v.id} loads invalid/obsolete root sp#${root.id}`, [`sp#${root.id}`, `vcpu${v.id}`]);
     this.setRoot(v, l2 ? 'l2' : 'current', root.id);
-    if (kind === 'shadow') v.rootPgd = v.cr3;
+    if (kind === 'shadow') { this.s.wr |= ACC.VCPUS; v.rootPgd = v.cr3; }
     if (kind === 'shadow') this.syncRoots(t, v);
     this.unlock(t);
     this.leave(t);
@@ -1542,10 +1552,10 @@ export class Kvm {
   setRoot(v: Vcpu, slot: 'current' | 'l2' | number, id: number): void {
     let old: number;
     if (slot === 'current') { old = v.root; v.root = id; }
-    else if (slot === 'l2') { old = v.l2Root; v.l2Root = id; }
+    else if (slot === 'l2') { old = v.l2Root; this.s.wr |= ACC.VCPUS; v.l2Root = id; }
     else { old = v.prev[slot].hpa; v.prev[slot].hpa = id; }
     // TL-2: a newly loaded root owes a flush of the current context before the next guest entry
-    if ((slot === 'current' || slot === 'l2') && id >= 0) v.loadFlushPending = true;
+    if ((slot === 'current' || slot === 'l2') && id >= 0) { this.s.wr |= ACC.VCPUS; v.loadFlushPending = true; }
     if (this.tr) this.fx({ kind: 'vcpu-root', vcpu: v.id, slot: slot === 'l2' ? 'current' : typeof slot === 'number' ? (`prev${slot}` as `prev${number}`) : 'current', old: old >= 0 ? `sp#${old}` : null, new: id >= 0 ? `sp#${id}` : null }); else this.nEff++;
   }
 
@@ -1751,7 +1761,7 @@ export class Kvm {
       if (this.s.gen !== root.gen || root.invalid) this.violate('FZ-1', `vcpu${v.id} enters the guest with an obsolete root after mmu_valid_gen changed`, [`sp#${root.id}`, `vcpu${v.id}`]);
     }
     if (this.auditEvents && v.loadFlushPending) this.violate('TL-2', `vcpu${v.id} enters the guest on a newly loaded root sp#${this.curTag(v)} without a flush of the current TLB context`, [`vcpu${v.id}.tlb`, `sp#${this.curTag(v)}`]);
-    v.inGuest = true;
+    this.s.wr |= ACC.VCPUS; v.inGuest = true;
     this.point(t, 'in guest mode');
     this.leave(t);
   }
@@ -1797,7 +1807,7 @@ export class Kvm {
         if (this.tr) this.fx({ kind: 'tlb-fill', vcpu: v.id, tag: `sp#${tag}`, gfn: addr, pfn: tr.pfn, writable: tr.w }); else this.nEff++;
         return;
       }
-      v.inGuest = false;
+      this.s.wr |= ACC.VCPUS; v.inGuest = false;
       yield* this.pageFault(t, v, addr, write);
       yield* this.vcpuEnterGuest(t, v);
     }
@@ -1919,7 +1929,7 @@ export class Kvm {
   *loadCr3(t: ThreadCtx, v: Vcpu, gfn: number): Gen {
     const kind = this.mmuKind(v);
     this.enter(t, 'kvm_set_cr3', { cr3: hex(gfn) });
-    v.cr3 = gfn;
+    this.s.wr |= ACC.VCPUS; v.cr3 = gfn;
     if (kind !== 'shadow') { this.requestVcpu(v, 'KVM_REQ_TLB_FLUSH_GUEST'); this.leave(t); return; }
     if (this.p.prevRoots > 0) {
       this.enter(t, 'kvm_mmu_new_pgd', { pgd: hex(gfn) });
@@ -1930,7 +1940,7 @@ export class Kvm {
         const hitHpa = v.prev[k].hpa;
         for (let i = k; i > 0; i--) { this.setRoot(v, i, v.prev[i - 1].hpa); v.prev[i].pgd = v.prev[i - 1].pgd; }
         this.setRoot(v, 0, curHpa); v.prev[0].pgd = curPgd;
-        this.setRoot(v, 'current', hitHpa); v.rootPgd = gfn;
+        this.setRoot(v, 'current', hitHpa); this.s.wr |= ACC.VCPUS; v.rootPgd = gfn;
         this.leave(t);
         this.requestVcpu(v, 'KVM_REQ_LOAD_MMU_PGD');
       } else {
@@ -1949,7 +1959,7 @@ export class Kvm {
       yield* this.freeRoots(t, v, ['current']);
       this.leave(t);
     }
-    v.inGuest = false;
+    this.s.wr |= ACC.VCPUS; v.inGuest = false;
     this.leave(t);
   }
 
@@ -1980,14 +1990,14 @@ export class Kvm {
     this.enter(t, fn, { vcpu: v.id });
     const before = this.encodeRole(this.roleFields(1, false, v, false));
     const pgeChanged = bits.cr4_pge !== undefined && bits.cr4_pge !== v.modeBits.cr4_pge;
-    Object.assign(v.modeBits, bits);
+    this.s.wr |= ACC.VCPUS; Object.assign(v.modeBits, bits);
     const after = this.encodeRole(this.roleFields(1, false, v, false));
     if (this.cfg.mmu === 'shadow' && (before !== after || this.v < 2.635)) {
       this.enter(t, 'kvm_mmu_reset_context');
       yield* this.mmuUnload(t, v);
       this.leave(t);
     } else if (pgeChanged) this.requestVcpu(v, this.v >= 5.15 ? 'KVM_REQ_TLB_FLUSH_GUEST' : 'KVM_REQ_TLB_FLUSH');
-    v.inGuest = false;
+    this.s.wr |= ACC.VCPUS; v.inGuest = false;
     this.leave(t);
   }
 
@@ -1999,6 +2009,7 @@ export class Kvm {
     const tracked = bucket.map((id) => this.s.sps.get(id)!).filter((sp) => sp && sp.gfn === gfn && !sp.direct && !sp.nested && !sp.invalid);
     if (value) pt.entries.set(index, { gfn: value.gfn, present: value.present ?? true, writable: value.writable ?? true, user: value.user ?? true, huge: value.huge ?? false });
     else pt.entries.delete(index);
+    this.s.wr |= ACC.GUEST_PT; // guest memory: no trace effect
     if (!tracked.length || tracked.every((sp) => sp.unsync)) { this.note(`guest writes gfn ${hex(gfn)}[${index}] directly (not write-protected)`); return; }
     this.enter(t, this.v >= 6.1 ? 'kvm_mmu_track_write' : 'kvm_mmu_pte_write', { gfn: hex(gfn), index });
     yield* this.lock(t, 'write');
@@ -2007,6 +2018,7 @@ export class Kvm {
     let flush = false;
     for (const sp of tracked) {
       if (sp.life !== LIFE_LIVE || sp.invalid) continue;
+      if (this.v >= 3) this.s.wr |= ACC.SPS; // the flood counter has no trace effect
       if (this.v >= 3 && ++sp.writeFlooding >= 3) { this.zapPage(t, sp, list); this.stat('mmu_flooded'); continue; }
       if (isPresent(this.getSpte(sp, index))) { this.zapPte(t, sp, index); flush = true; }
     }
@@ -2115,6 +2127,7 @@ export class Kvm {
       const r = this.s.sps.get(id);
       if (!r || !r.scheduledToZap) continue;
       r.scheduledToZap = false;
+      this.s.wr |= ACC.SPS;
       this.enter(t, 'tdp_mmu_zap_root', { root: id });
       const n = this.tdpZapTree(t, r, false);
       if (n && this.p.tdpRootModel === '5.15') this.kvmFlushRemoteTlbs(t);
@@ -2126,11 +2139,15 @@ export class Kvm {
     this.leave(t);
   }
 
-  workerBusy = false;
+  private busy = false;
+  /** The tdp_mmu_zap_wq worker is inside tdp_mmu_zap_root_work (flush_workqueue waits for it). */
+  get workerBusy(): boolean { this.s.rd |= ACC.WORKQ; return this.busy; }
+  set workerBusy(v: boolean) { this.s.wr |= ACC.WORKQ; this.busy = v; }
   /** tdp_mmu_zap_root_work (5.18..6.1 asynchronous zapper). */
   *tdpZapRootWork(t: ThreadCtx): Gen {
     const id = this.s.workQueue.shift();
     if (id === undefined) return;
+    this.s.wr |= ACC.WORKQ; // dequeued without a trace effect
     this.workerBusy = true;
     this.enter(t, 'tdp_mmu_zap_root_work', { root: id });
     yield* this.lock(t, 'read');
@@ -2310,7 +2327,7 @@ export class Kvm {
 
   *destroyVm(t: ThreadCtx): Gen {
     this.enter(t, 'kvm_destroy_vm');
-    for (const v of this.s.vcpus) { v.inGuest = false; yield* this.mmuUnload(t, v); }
+    for (const v of this.s.vcpus) { this.s.wr |= ACC.VCPUS; v.inGuest = false; yield* this.mmuUnload(t, v); }
     this.enter(t, 'kvm_arch_flush_shadow_all');
     yield* this.zapAll(t);
     this.leave(t);

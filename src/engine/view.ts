@@ -30,7 +30,7 @@ export function spView(kvm: Kvm, sp: Sp): ShadowPageView {
 }
 
 export function buildView(kvm: Kvm, step: number, threads: Array<{ id: ThreadId; kind: ThreadKind; opIndex: number; done: boolean; stack: Frame[]; blockedOn?: string }>): StateView {
-  const s = kvm.s;
+  const s = kvm.raw;
   const holders: Array<{ thread: ThreadId; mode: 'write' | 'read' | 'spin' }> = [];
   if (s.lock.writer) holders.push({ thread: s.lock.writer, mode: s.lock.writerMode ?? 'write' });
   for (const r of s.lock.readers) holders.push({ thread: r, mode: 'read' });
@@ -85,6 +85,6 @@ export function canonicalState(kvm: Kvm): string {
 /** Present host PTEs as [hva page, encoded pte], sorted by hva. */
 export function hostPtes(kvm: Kvm): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (const r of kvm.s.host.regions) for (let k = 0; k < r.n; k++) if (r.pte[k] !== 0) out.push([r.base + k, r.pte[k]]);
+  for (const r of kvm.raw.host.regions) for (let k = 0; k < r.n; k++) if (r.pte[k] !== 0) out.push([r.base + k, r.pte[k]]);
   return out.sort((a, b) => a[0] - b[0]);
 }

@@ -81,7 +81,7 @@ for (const c of CASES) {
       const r = e.runnableThreads();
       if (!r.length) break;
       e.step(r[Math.floor(next() * r.length)]!);
-      const s = e.kvm.s;
+      const s = e.kvm.raw;
       const copy = cloneVmState(s);
       assert.ok(isDeepStrictEqual(copy, structuredClone(s)), `deep copy differs at step ${e.position}`);
       assert.deepEqual(sharedObjects(s, copy), [], `shared objects at step ${e.position}`);
