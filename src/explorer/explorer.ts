@@ -19,6 +19,15 @@
  *    preemption. Threads the engine adds itself (e.g. the 5.18/6.1 tdp_mmu_zap_wq worker) are ordinary
  *    choices under the same bounds (a schedule may name them, so a path pins them as slices too);
  *    `helpers: 'last'` restores the older policy (a helper runs only when no scenario thread can).
+ *
+ * Parallel mode (parallel.ts): the visited table is behind the VisitedStore interface. By default it is
+ * an in-process Map (MapVisited); several workers can instead share one SharedVisited (a hash table in a
+ * SharedArrayBuffer, shared-visited.ts) whose visit() makes the whole decision below atomically per key.
+ * Each worker runs this same DFS from the root with its own choiceSeed (a different order of the
+ * choices), so the workers diverge and split the work through the table: a state one worker has
+ * claimed is dominated for the others. It stays sound because each worker finishes the subtree of
+ * every state it inserted (or the search is not exhaustive). Sleep sets are bitmasks of thread
+ * numbers (threadNo, at most 31 threads) so that they fit in the shared table.
  */
 import type { EngineOptions, StepRecord, ThreadId, Violation, StateView } from '../engine/api';
 import type { EngineInternals, EngineTuning } from '../engine/engine';
@@ -64,7 +73,63 @@ export interface ExploreOptions {
    * ordinary choices; 'last' runs them only when no scenario thread can run (fewer interleavings).
    */
   helpers?: 'interleave' | 'last';
+  /** Visited-state store [a fresh MapVisited]; a SharedVisited shares it between parallel workers. */
+  visited?: VisitedStore;
+  /**
+   * Shared stop flag (element 0 of an Int32Array over a SharedArrayBuffer), polled every step: nonzero
+   * stops the search ('stopped'). Without `all`, a counterexample stores stopTag [1] there when it is 0.
+   */
+  stopFlag?: Int32Array;
+  stopTag?: number;
+  /** Order of the choices: 0 [default] the sequential order; others permute it so that workers diverge. */
+  choiceSeed?: number;
 }
+
+/** visit() outcomes besides a restrict mask (>= 0: the transitions asleep before and awake now). */
+export const VISIT_FRESH = -1;
+export const VISIT_EXPLORE = -2;
+export const VISIT_FULL = -3;
+
+/**
+ * The visited states and what the DFS keeps per state: min preemptions p, min depth d and the sleep set
+ * (bitmask of thread numbers). visit() is the whole decision for one arrival at a state:
+ *  - unseen: insert {p, d, sleep}; VISIT_FRESH;
+ *  - seen and dominated (p >= p', d >= d'): intersect the stored sleep set; return the transitions that
+ *    were asleep then and are awake now (a mask, 0 = nothing new);
+ *  - seen, not dominated: lower p'/d', intersect the sleep set; VISIT_EXPLORE.
+ * VISIT_FULL: no room for a new state. forget(key) undoes a fresh insert (a state whose audit failed is
+ * never counted as visited, as before).
+ */
+export interface VisitedStore {
+  visit(key: number, p: number, d: number, sleep: number): number;
+  forget(key: number): void;
+  readonly size: number;
+}
+
+interface Seen { p: number; d: number; sleep: number }
+
+/** The in-process store (one worker). */
+export class MapVisited implements VisitedStore {
+  private readonly map = new Map<number, Seen>();
+  get size(): number { return this.map.size; }
+  visit(key: number, p: number, d: number, sleep: number): number {
+    const s = this.map.get(key);
+    if (s === undefined) { this.map.set(key, { p, d, sleep }); return VISIT_FRESH; }
+    if (p >= s.p && d >= s.d) {
+      const restrict = (s.sleep & ~sleep) >>> 0;
+      s.sleep &= sleep;
+      return restrict;
+    }
+    if (p < s.p) s.p = p;
+    if (d < s.d) s.d = d;
+    s.sleep &= sleep;
+    return VISIT_EXPLORE;
+  }
+  forget(key: number): void { this.map.delete(key); }
+}
+
+/** The most threads a sleep-set bitmask holds. */
+export const MAX_THREADS = 31;
 
 export interface ExploreProgress {
   statesExplored: number;
@@ -105,7 +170,8 @@ export interface ExploreResult {
   replaySteps: number;
   seconds: number;
   exhaustive: boolean;
-  stoppedBecause?: 'counterexample' | 'cancelled' | 'time-limit';
+  /** 'stopped': another worker of a parallel search found a counterexample; 'table-full': the visited table has no room. */
+  stoppedBecause?: 'counterexample' | 'cancelled' | 'time-limit' | 'stopped' | 'table-full';
   maxDepthReached: number;
   cutByDepth: number;
   cutByPreemptions: number;
@@ -117,19 +183,45 @@ export interface ExploreResult {
   counterexamples: Counterexample[];
 }
 
-interface SleepEntry { thread: ThreadId; fp: Footprint }
+interface SleepEntry { thread: ThreadId; bit: number; fp: Footprint }
 
 interface Node {
   depth: number;
   todo: ThreadId[];
   sleep: SleepEntry[];
+  /** The threads of `sleep` as a bitmask. */
+  sleepMask: number;
   done: SleepEntry[];
   last: ThreadId | null;
   lastMidOp: boolean;
   preemptions: number;
 }
 
-interface Seen { p: number; d: number; sleep: Set<ThreadId> }
+const mix32 = (x: number): number => {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+};
+
+/**
+ * A worker's order of the choices at a node. Seed 0 keeps the sequential order; seed 1 reverses it; other
+ * seeds rotate it by a hash of (seed, depth). When the last thread is mid-operation, continuing it is
+ * the one choice that costs no preemption, so it stays first (reaching states with few preemptions first
+ * avoids re-exploring them later); only the rest is permuted.
+ */
+function permuteChoices(ordered: ThreadId[], keepFirst: boolean, seed: number, depth: number): ThreadId[] {
+  const from = keepFirst ? 1 : 0;
+  const len = ordered.length - from;
+  if (len < 2) return ordered;
+  const rest = ordered.slice(from);
+  let perm: ThreadId[];
+  if (seed === 1) perm = rest.reverse();
+  else {
+    const r = mix32(Math.imul(seed, 0x9e3779b1) ^ depth) % len;
+    perm = r ? [...rest.slice(r), ...rest.slice(0, r)] : rest;
+  }
+  return keepFirst ? [ordered[0]!, ...perm] : perm;
+}
 
 const DEFAULT_MAX_DEPTH = 500;
 
@@ -150,8 +242,17 @@ export function explore(options: ExploreOptions): ExploreResult {
   // those the engine adds itself
   const own = new Set(options.helpers === 'last' ? options.engine.threads.map((t) => t.id) : engine.view().threads.map((t) => t.id));
 
-  const visited = new Map<number, Seen>();
+  const visited: VisitedStore = options.visited ?? new MapVisited();
+  const stopFlag = options.stopFlag;
+  const seed = options.choiceSeed ?? 0;
   const threadNo = new Map<ThreadId, number>(engine.view().threads.map((x, i) => [x.id, i + 1]));
+  if (threadNo.size > MAX_THREADS) throw new Error(`explorer: at most ${MAX_THREADS} threads (sleep sets are ${MAX_THREADS}-bit masks); this scenario has ${threadNo.size}`);
+  /** A thread's bit in sleep-set masks. */
+  const bitOf = (t: ThreadId): number => {
+    const no = threadNo.get(t);
+    if (no === undefined) throw new Error(`explorer: thread ${t} appeared after the start`);
+    return 1 << (no - 1);
+  };
   /** Visited-state key: the canonical state, plus the thread that is mid-operation (it matters for preemption counting). */
   const keyOf = (last: ThreadId | null, midOp: boolean): number => engine.stateKey(midOp && last !== null ? threadNo.get(last)! : 0);
   const result: ExploreResult = {
@@ -186,13 +287,16 @@ export function explore(options: ExploreOptions): ExploreResult {
   const pathCost = (n: Node, c: ThreadId, enabled: readonly ThreadId[]): number =>
     n.last !== null && n.lastMidOp && c !== n.last && enabled.includes(n.last) ? 1 : 0;
 
-  const makeTodo = (n: Node, enabled: ThreadId[], restrictTo?: Set<ThreadId>): ThreadId[] => {
+  const makeTodo = (n: Node, enabled: ThreadId[], restrictTo = -1): ThreadId[] => {
     const todo: ThreadId[] = [];
     // prefer continuing the current thread (fewest preemptions first), then declaration order
-    const ordered = n.last !== null && enabled.includes(n.last) ? [n.last, ...enabled.filter((t) => t !== n.last)] : enabled;
+    const cont = n.last !== null && enabled.includes(n.last);
+    let ordered = cont ? [n.last!, ...enabled.filter((t) => t !== n.last)] : enabled;
+    if (seed) ordered = permuteChoices(ordered, cont && n.lastMidOp, seed, n.depth);
     for (const c of ordered) {
-      if (restrictTo && !restrictTo.has(c)) continue;
-      if (n.sleep.some((s) => s.thread === c)) { result.sleepSetPruned++; continue; }
+      const bit = bitOf(c);
+      if ((restrictTo & bit) === 0) continue;
+      if ((n.sleepMask & bit) !== 0) { result.sleepSetPruned++; continue; }
       if (n.preemptions + pathCost(n, c, enabled) > maxP) { result.cutByPreemptions++; continue; }
       todo.push(c);
     }
@@ -207,7 +311,11 @@ export function explore(options: ExploreOptions): ExploreResult {
     if (result.counterexamples.length < maxCx) result.counterexamples.push(cx);
     result.counterexample ??= cx;
     result.verdict = 'violation';
-    if (!options.all) { result.stoppedBecause = 'counterexample'; return true; }
+    if (!options.all) {
+      result.stoppedBecause = 'counterexample';
+      if (stopFlag) Atomics.compareExchange(stopFlag, 0, 0, options.stopTag ?? 1);
+      return true;
+    }
     return false;
   };
 
@@ -236,18 +344,21 @@ export function explore(options: ExploreOptions): ExploreResult {
 
   // root
   const rootEnabled = choicesAfter(null, false);
-  visited.set(keyOf(null, false), { p: 0, d: 0, sleep: new Set() });
-  const root: Node = { depth: 0, todo: [], sleep: [], done: [], last: null, lastMidOp: false, preemptions: 0 };
+  // every worker explores the root, whoever inserted it
+  const rootVisit = visited.visit(keyOf(null, false), 0, 0, 0);
+  const root: Node = { depth: 0, todo: [], sleep: [], sleepMask: 0, done: [], last: null, lastMidOp: false, preemptions: 0 };
   root.todo = makeTodo(root, rootEnabled);
   if (!rootEnabled.length && !engine.isDone()) result.deadlocks++;
   const stack: Node[] = [root];
   let stop = false;
+  if (rootVisit === VISIT_FULL) { result.stoppedBecause = 'table-full'; stop = true; }
   let counter = 0;
 
   while (stack.length && !stop) {
     const n = stack[stack.length - 1]!;
     const t = n.todo.shift();
     if (t === undefined) { stack.pop(); continue; }
+    if (stopFlag && Atomics.load(stopFlag, 0) !== 0) { result.stoppedBecause = 'stopped'; break; }
     if ((++counter & 63) === 0) {
       const now = performance.now();
       if (options.isCancelled?.()) { result.stoppedBecause = 'cancelled'; break; }
@@ -279,9 +390,10 @@ export function explore(options: ExploreOptions): ExploreResult {
     const depth = n.depth + 1;
     if (depth > result.maxDepthReached) result.maxDepthReached = depth;
     const fp = por ? footprintOf(rec) : EMPTY_FOOTPRINT;
+    const tBit = bitOf(t);
 
     if (rec.violations.length) {
-      n.done.push({ thread: t, fp });
+      n.done.push({ thread: t, bit: tBit, fp });
       if (record(cxFromViolation(rec.violations[0]!, preemptions))) stop = true;
       continue;
     }
@@ -293,42 +405,32 @@ export function explore(options: ExploreOptions): ExploreResult {
         ...stepChecks.filter((c) => c.when.kind === 'step' && c.when.index === depth),
       ];
       const cx = runChecks(due, rec, preemptions);
-      if (cx) { n.done.push({ thread: t, fp }); if (record(cx)) stop = true; continue; }
+      if (cx) { n.done.push({ thread: t, bit: tBit, fp }); if (record(cx)) stop = true; continue; }
     }
 
     const childSleep: SleepEntry[] = [];
+    let sleepMask = 0;
     if (por) {
-      for (const s of n.sleep) if (s.thread !== t && independent(s.fp, fp)) childSleep.push(s);
-      for (const s of n.done) if (s.thread !== t && independent(s.fp, fp)) childSleep.push(s);
+      for (const s of n.sleep) if (s.thread !== t && independent(s.fp, fp)) { childSleep.push(s); sleepMask |= s.bit; }
+      for (const s of n.done) if (s.thread !== t && independent(s.fp, fp)) { childSleep.push(s); sleepMask |= s.bit; }
     }
-    n.done.push({ thread: t, fp });
+    n.done.push({ thread: t, bit: tBit, fp });
 
     const key = keyOf(t, midOp);
-    const seen = visited.get(key);
-    if (!seen && auditStates) {
+    const v = visited.visit(key, preemptions, depth, sleepMask);
+    if (v === VISIT_FULL) { result.stoppedBecause = 'table-full'; break; }
+    if (v === VISIT_FRESH && auditStates) {
       const found = engine.auditState();
       if (found.length) {
+        // a violating state does not count as visited
+        visited.forget(key);
         if (record(cxFromViolation(found[0]!, preemptions))) stop = true;
         continue;
       }
     }
-    let restrict: Set<ThreadId> | undefined;
-    const sleepSet = new Set(childSleep.map((s) => s.thread));
-    if (seen) {
-      const dominated = preemptions >= seen.p && depth >= seen.d;
-      if (dominated) {
-        // only transitions that were asleep at the earlier visit and are awake now are new
-        restrict = new Set([...seen.sleep].filter((x) => !sleepSet.has(x)));
-        seen.sleep = new Set([...seen.sleep].filter((x) => sleepSet.has(x)));
-        if (restrict.size === 0) continue;
-      } else {
-        seen.p = Math.min(seen.p, preemptions);
-        seen.d = Math.min(seen.d, depth);
-        seen.sleep = new Set([...seen.sleep].filter((x) => sleepSet.has(x)));
-      }
-    } else {
-      visited.set(key, { p: preemptions, d: depth, sleep: sleepSet });
-    }
+    // v >= 0: dominated; only transitions that were asleep at the earlier visit and are awake now are new
+    if (v === 0) continue;
+    const restrict = v > 0 ? v : -1;
 
     if (engine.isDone()) {
       result.completedPaths++;
@@ -336,7 +438,7 @@ export function explore(options: ExploreOptions): ExploreResult {
       if (cx && record(cx)) stop = true;
       continue;
     }
-    const child: Node = { depth, todo: [], sleep: childSleep, done: [], last: t, lastMidOp: midOp, preemptions };
+    const child: Node = { depth, todo: [], sleep: childSleep, sleepMask, done: [], last: t, lastMidOp: midOp, preemptions };
     const enabled = choicesAfter(t, midOp);
     if (!enabled.length) { result.deadlocks++; continue; }
     if (depth >= maxDepth) { result.cutByDepth++; continue; }

@@ -1,0 +1,170 @@
+// The shared visited table (src/explorer/shared-visited.ts): the same answers as the in-process Map store
+// for any sequence of visits and forgets, a clear stop when it is full, and no lost or duplicated keys
+// or updates when two real worker threads insert and update the same keys at once.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { MapVisited, VISIT_FRESH, VISIT_FULL, explore } from '../../../src/explorer/explorer';
+import { SharedVisited } from '../../../src/explorer/shared-visited';
+import { prepareExploration } from '../../../src/explorer/scenario';
+import * as fs from 'node:fs';
+
+const root = path.resolve(__dirname, '..', '..', '..', '..');
+const dir = path.join(root, 'demo', 'scenarios', 'explore');
+
+type Op = { kind: 'visit'; key: number; p: number; d: number; sleep: number } | { kind: 'forget'; key: number };
+
+// few distinct keys (so that revisits are common), including 0 and keys that differ only in the high word
+const KEYS = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 52 + 3, 2 ** 53 - 1, 123456789012345];
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('visit' as const), key: fc.constantFrom(...KEYS), p: fc.nat(4), d: fc.nat(20), sleep: fc.integer({ min: 0, max: 0x7fffffff }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('forget' as const), key: fc.constantFrom(...KEYS) }) },
+);
+
+test('SharedVisited answers every visit and forget like the Map store (fast-check model)', () => {
+  fc.assert(fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+    const model = new MapVisited();
+    const table = SharedVisited.create(64);
+    const seen = new Map<number, { p: number; d: number; sleep: number }>();
+    for (const op of ops) {
+      if (op.kind === 'forget') {
+        model.forget(op.key);
+        table.forget(op.key);
+        seen.delete(op.key);
+      } else {
+        assert.equal(table.visit(op.key, op.p, op.d, op.sleep), model.visit(op.key, op.p, op.d, op.sleep));
+        const s = seen.get(op.key);
+        if (!s) seen.set(op.key, { p: op.p, d: op.d, sleep: op.sleep });
+        else { s.p = Math.min(s.p, op.p); s.d = Math.min(s.d, op.d); s.sleep &= op.sleep; }
+      }
+      assert.equal(table.size, model.size);
+    }
+    const entries = [...table.entries()].sort((a, b) => a.key - b.key);
+    assert.deepEqual(entries.map((e) => e.key), [...seen.keys()].sort((a, b) => a - b));
+    for (const e of entries) {
+      const s = seen.get(e.key)!;
+      assert.deepEqual({ p: e.p, d: e.d, sleep: e.sleep }, { p: s.p, d: s.d, sleep: s.sleep >>> 0 });
+      assert.equal(table.has(e.key), true);
+    }
+  }), { numRuns: 300 });
+});
+
+test('SharedVisited: the visit decision (fresh, dominated with the awakened transitions, not dominated)', () => {
+  const t = SharedVisited.create(16);
+  assert.equal(t.visit(5, 1, 10, 0b110), VISIT_FRESH);
+  // dominated: the transitions asleep before (bits 1, 2) and awake now (bit 2) are returned
+  assert.equal(t.visit(5, 1, 12, 0b010), 0b100);
+  assert.deepEqual(t.get(5), { key: 5, p: 1, d: 10, sleep: 0b010 });
+  assert.equal(t.visit(5, 2, 10, 0b010), 0);
+  // fewer preemptions: explore again, p lowered, sleep intersected
+  assert.equal(t.visit(5, 0, 11, 0b011), -2);
+  assert.deepEqual(t.get(5), { key: 5, p: 0, d: 10, sleep: 0b010 });
+  assert.equal(t.has(6), false);
+  assert.throws(() => t.visit(-1, 0, 0, 0), /integer in \[0, 2\^53\)/);
+  assert.throws(() => t.visit(2 ** 53, 0, 0, 0), /integer/);
+  assert.throws(() => t.visit(1.5, 0, 0, 0), /integer/);
+  assert.throws(() => SharedVisited.create(0), /capacity/);
+});
+
+test('SharedVisited: when full, new keys get VISIT_FULL, known keys still work, nothing is corrupted', () => {
+  const t = SharedVisited.create(8);
+  for (let k = 0; k < 8; k++) assert.equal(t.visit(k * 2 ** 33 + k, 0, k, 0), VISIT_FRESH);
+  assert.equal(t.size, 8);
+  assert.equal(t.visit(999, 0, 0, 0), VISIT_FULL);
+  assert.equal(t.visit(999, 0, 0, 0), VISIT_FULL);
+  assert.equal(t.size, 8);
+  assert.equal(t.visit(3 * 2 ** 33 + 3, 0, 5, 0), 0);
+  // a forgotten entry frees room for a count, and its own key can come back
+  t.forget(0);
+  assert.equal(t.size, 7);
+  assert.equal(t.visit(0, 0, 0, 0), VISIT_FRESH);
+  assert.equal(t.size, 8);
+  assert.equal(t.visit(1000, 0, 0, 0), VISIT_FULL);
+  assert.equal([...t.entries()].length, 8);
+});
+
+test('explore() over a SharedVisited in one thread is exactly the Map search; a tiny table stops it as table-full', () => {
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('-open.kvmmmu.yaml'))) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const o of [{}, { bug: 'none' as const }, { bug: 'none' as const, por: false }, { all: true }]) {
+      const a = explore(prepareExploration(text, o).options);
+      const b = explore({ ...prepareExploration(text, o).options, visited: SharedVisited.create(1 << 14) });
+      assert.deepEqual({ ...b, seconds: 0 }, { ...a, seconds: 0 }, `${f} ${JSON.stringify(o)}`);
+    }
+    const full = explore({ ...prepareExploration(text, { bug: 'none' }).options, visited: SharedVisited.create(10) });
+    assert.equal(full.stoppedBecause, 'table-full', f);
+    assert.equal(full.exhaustive, false);
+    assert.ok(full.distinctStates <= 10);
+  }
+});
+
+// Two threads visit the same keys in the same order at the same time (a barrier before each small batch of
+// keys keeps them in step), each key three times with different (p, d, sleep): every key must end up
+// once, inserted (VISIT_FRESH) by exactly one thread, with p/d the minimum and sleep the intersection of
+// all six visits (a lost update leaves a bit set).
+const WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { SharedVisited } = require(workerData.module);
+const t = SharedVisited.attach(workerData.buffer);
+const go = new Int32Array(workerData.go);
+const { w, batches, batch } = workerData;
+const fresh = [];
+for (let b = 0; b < batches; b++) {
+  Atomics.add(go, 0, 1);
+  for (let spins = 0; Atomics.load(go, 0) < 2 * (b + 1); spins++) if (spins > 1000) Atomics.wait(go, 0, Atomics.load(go, 0), 1);
+  for (let j = 0; j < batch; j++) {
+    const i = b * batch + j;
+    for (let round = 0; round < 3; round++) {
+      const key = i * 4294967311;
+      const v = t.visit(key, (i + w + round) % 5, (i * 3 + w + round) % 17, ~(1 << ((i + 2 * w + 3 * round) % 31)));
+      if (v === -1) fresh.push(key);
+    }
+  }
+}
+parentPort.postMessage(fresh);
+`;
+
+const expectedFor = (i: number): { p: number; d: number; sleep: number } => {
+  let p = Infinity, d = Infinity, sleep = -1;
+  for (let w = 0; w < 2; w++) for (let round = 0; round < 3; round++) {
+    p = Math.min(p, (i + w + round) % 5);
+    d = Math.min(d, (i * 3 + w + round) % 17);
+    sleep &= ~(1 << ((i + 2 * w + 3 * round) % 31));
+  }
+  return { p, d, sleep: sleep >>> 0 };
+};
+
+test('SharedVisited: concurrent inserts and updates from 2 worker threads lose and duplicate nothing', async () => {
+  const batches = 5000, batch = 4, n = batches * batch;
+  const t = SharedVisited.create(n);
+  const go = new SharedArrayBuffer(4);
+  const module = path.resolve(__dirname, '..', '..', '..', 'src', 'explorer', 'shared-visited.js');
+  const run = (w: number): Promise<number[]> => new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { eval: true, workerData: { module, buffer: t.buffer, go, w, batches, batch } });
+    worker.once('message', (m: number[]) => { resolve(m); void worker.terminate(); });
+    worker.once('error', reject);
+  });
+  const [a, b] = await Promise.all([run(0), run(1)]);
+  const keys = Array.from({ length: n }, (_, i) => i * 4294967311);
+  const fresh = [...a!, ...b!];
+  assert.equal(new Set(fresh).size, fresh.length, 'a key inserted twice');
+  assert.equal(fresh.length, n, 'each key inserted exactly once');
+  assert.ok(a!.length > 0 && b!.length > 0, 'both threads inserted');
+  assert.equal(t.size, n);
+  const entries = [...t.entries()];
+  assert.equal(entries.length, n);
+  const byKey = new Map(entries.map((e) => [e.key, e]));
+  assert.equal(byKey.size, n, 'no key stored twice');
+  let wrong = 0;
+  keys.forEach((k, i) => {
+    const e = byKey.get(k);
+    assert.ok(e, `key ${k} lost`);
+    const x = expectedFor(i);
+    if (e.p !== x.p || e.d !== x.d || e.sleep !== x.sleep) wrong++;
+  });
+  assert.equal(wrong, 0, 'entries with a lost update');
+  // the table is now exactly full
+  assert.equal(t.visit(1, 0, 0, 0), VISIT_FULL);
+});
