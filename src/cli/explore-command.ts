@@ -4,10 +4,12 @@ import { BUG_IDS, ERAS } from '../scenario/vocabulary';
 import type { BugId, EraId } from '../engine/api';
 import { choicesToSlices, counterexampleScenario, prepareExploration, replayCounterexample, ScenarioError, type ScenarioExploreOptions } from '../explorer/scenario';
 import { explore, type ExploreResult } from '../explorer/explorer';
+import { exploreParallel, workerCount } from '../explorer/parallel';
+import * as os from 'node:os';
 
 const USAGE = `usage: kvm-mmu-lab explore FILE [--json] [--max-depth N] [--max-preemptions N] [--all]
                           [--save FILE] [--bug BUG|none] [--profile ERA] [--variant NAME] [--no-por]
-                          [--helpers-last] [--time-limit SECONDS]
+                          [--helpers-last] [--time-limit SECONDS] [--workers N|auto]
   Searches the interleavings of the scenario's open schedule (\`schedule: { open: { threads, maxDepth,
   maxPreemptions } }\`; any other schedule is explored as if it were open) and stops at the first
   invariant violation or failed expectation.
@@ -18,6 +20,8 @@ const USAGE = `usage: kvm-mmu-lab explore FILE [--json] [--max-depth N] [--max-p
   --bug BUG            explore a bug variant (${BUG_IDS.join(', ')}) or 'none' for the fix
   --profile ERA        explore on another kernel era (${ERAS.join(', ')})
   --no-por             disable partial-order reduction (sleep sets)
+  --workers N|auto     search with N worker threads sharing one visited table (default 1: the
+                       sequential, deterministic search; auto: one per available core)
   --helpers-last       run threads the engine adds itself (tdp_mmu_zap_wq) only when no scenario thread
                        can run (default: they interleave like any other thread)
 exit status: 0 nothing found, 1 a violation was found, 2 invalid input or usage
@@ -26,6 +30,8 @@ exit status: 0 nothing found, 1 a violation was found, 2 invalid input or usage
 export interface ExploreReport {
   file: string;
   scenario: string;
+  /** Worker threads that searched (1: the sequential search in this thread). */
+  workers: number;
   verdict: 'violation' | 'nothing-found';
   statesExplored: number;
   distinctStates: number;
@@ -64,6 +70,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
   let file: string | undefined;
   let json = false;
   let save: string | undefined;
+  let workers = 1;
   const o: ScenarioExploreOptions = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -91,6 +98,11 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
       const n = v !== undefined ? Number(v) : NaN;
       if (!(n > 0)) { io.err(`kvm-mmu-lab explore: --time-limit needs a positive number of seconds\n`); return 2; }
       o.timeLimitSeconds = n;
+    } else if (opt === '--workers') {
+      const v = value();
+      const n = v === 'auto' ? Math.max(1, os.availableParallelism()) : v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!(n >= 1 && n <= 64)) { io.err(`kvm-mmu-lab explore: --workers needs 'auto' or an integer in 1..64${v !== undefined ? ` (got '${v}')` : ''}\n`); return 2; }
+      workers = workerCount(n);
     } else if (opt === '--save') {
       save = value();
       if (!save) { io.err('kvm-mmu-lab explore: --save needs a file name\n'); return 2; }
@@ -134,11 +146,25 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
     return 2;
   }
   if (!prepared.scheduleWasOpen && !json) io.err(`note: ${file} has a ${prepared.scenario.schedule.schedule.kind} schedule; exploring it as open (all threads free)\n`);
-  const result = explore(prepared.options);
+  let result: ExploreResult;
+  let parallelText: string | null = null;
+  let parallelReplays: boolean | null = null;
+  if (workers > 1) {
+    try {
+      const par = await exploreParallel(text, { ...o, save: !!save }, workers);
+      result = par.result;
+      parallelText = par.counterexampleText;
+      parallelReplays = par.replays;
+    } catch (e) {
+      io.err(`kvm-mmu-lab explore: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  } else result = explore(prepared.options);
   const cx = result.counterexample;
   const report: ExploreReport = {
     file,
     scenario: prepared.scenario.name,
+    workers,
     verdict: result.verdict,
     statesExplored: result.statesExplored,
     distinctStates: result.distinctStates,
@@ -164,7 +190,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
       preemptions: cx.preemptions,
     };
     if (save) {
-      const out = counterexampleScenario(text, prepared, cx, { sourceFile: file });
+      const out = parallelText ?? counterexampleScenario(text, prepared, cx, { sourceFile: file });
       try {
         fs.writeFileSync(save, out);
       } catch (e) {
@@ -172,7 +198,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
         return 2;
       }
       report.counterexample.saved = save;
-      report.counterexample.replays = replayCounterexample(out, cx).replays;
+      report.counterexample.replays = parallelText !== null && parallelReplays !== null ? parallelReplays : replayCounterexample(out, cx).replays;
     }
   }
   if (json) io.out(JSON.stringify(report, null, 2) + '\n');
@@ -183,7 +209,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
 function readable(r: ExploreReport, res: ExploreResult): string {
   const lines: string[] = [];
   const bounds = `max depth ${r.bounds.maxDepth}, max preemptions ${r.bounds.maxPreemptions ?? 'unbounded'}${r.bounds.threads ? `, free threads ${r.bounds.threads.join(', ')}` : ''}${r.bounds.por ? ', POR on' : ', POR off'}`;
-  const stats = `${r.statesExplored} states explored, ${r.distinctStates} distinct, ${r.seconds.toFixed(2)} s (${bounds})`;
+  const stats = `${r.statesExplored} states explored, ${r.distinctStates} distinct, ${r.seconds.toFixed(2)} s${r.workers > 1 ? ` with ${r.workers} workers` : ''} (${bounds})`;
   if (r.counterexample) {
     const v = r.counterexample.violation;
     lines.push(`VIOLATION ${v.id} in ${r.file} (${r.scenario}, era ${r.era}${r.bug ? `, bug ${r.bug}` : ''})`);

@@ -164,7 +164,7 @@ export class ExplorerPool {
       };
       this.job = job;
       const { capacity: _c, onProgress: _p, progressEveryMs: _e, signal: _s, save, ...wire } = options;
-      const req: PoolRequest = { type: 'search', id: job.id, text, options: wire, table: table.buffer, control: controlBuf, save: save !== false };
+      const req: PoolRequest = { type: 'search', id: job.id, text, options: wire, table: table.buffer, control: controlBuf, save: save !== false, progressEveryMs: Math.min(options.progressEveryMs ?? 150, 150) };
       for (const w of this.workers) w.postMessage(req);
     });
   }

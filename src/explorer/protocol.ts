@@ -31,6 +31,7 @@ export interface PoolRequest {
   control: SharedArrayBuffer;
   /** Save and replay the counterexample this worker reports. */
   save: boolean;
+  progressEveryMs: number;
 }
 
 export type PoolMessage =

@@ -59,7 +59,7 @@ export function runPoolRequest(req: PoolRequest, index: number, send: (m: PoolMe
       stopFlag: new Int32Array(req.control, 4, 1),
       stopTag,
       choiceSeed: index,
-      progressEveryMs: 150,
+      progressEveryMs: req.progressEveryMs,
       onProgress: (progress) => send({ type: 'progress', id: req.id, progress }),
       isCancelled: () => Atomics.load(control, 0) !== 0,
     });
