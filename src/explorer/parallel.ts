@@ -105,6 +105,9 @@ export class ExplorerPool {
     return pool;
   }
 
+  /** False once a worker crashed or close() was called. */
+  get usable(): boolean { return !this.failure && !this.closing; }
+
   /** Threads that have not exited yet. */
   get liveWorkers(): number { return this.live; }
 
