@@ -7,10 +7,18 @@
  *    the search repeated until at least 0.5 s have been spent, total distinct states / total seconds
  *    (the bundled searches are small, 70-800 states, so one run is a few milliseconds); statesExplored,
  *    distinctStates, seconds (one run) and exhaustive alongside.
+ * Parallel (src/explorer/parallel.ts, workers = os.availableParallelism(), printed as `workers`), with the
+ * pool started once beforehand (its thread start-up is `poolStartMs`, in no other figure):
+ *  - distinctStatesPerSecParallel: the same steady state, each search timed on the host from dispatch to
+ *    the merged result (messages, per-worker set-up and merging included);
+ *  - secondsToCounterexampleParallel: median host wall time of 5 searches until the first violation
+ *    (the counterexample is not saved or replayed, as in the sequential figure).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { explore } from '../src/explorer/explorer';
+import { ExplorerPool } from '../src/explorer/parallel';
 import { prepareExploration } from '../src/explorer/scenario';
 
 const CASES: Record<string, string> = {
@@ -54,17 +62,59 @@ function medianSecondsToCounterexample(text: string): { seconds: number | null; 
   return { seconds: Math.round(s * 10000) / 10000, id: runs[0]!.counterexample!.violation.id };
 }
 
+async function steadyRateParallel(pool: ExplorerPool, text: string): Promise<number> {
+  for (let i = 0; i < 3; i++) await pool.run(text, { bug: 'none' }); // warm-up (JIT in every worker)
+  let distinct = 0, seconds = 0;
+  while (seconds < 0.5) {
+    const t = performance.now();
+    const r = await pool.run(text, { bug: 'none' });
+    seconds += (performance.now() - t) / 1000;
+    if (!r.result.exhaustive) throw new Error('parallel search not exhaustive');
+    distinct += r.result.distinctStates;
+  }
+  return Math.round(distinct / seconds);
+}
+
+async function medianSecondsToCounterexampleParallel(pool: ExplorerPool, text: string): Promise<{ seconds: number | null; id: string | null }> {
+  await pool.run(text, { save: false }); // warm-up
+  const runs: Array<{ s: number; id: string | null }> = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = await pool.run(text, { save: false });
+    runs.push({ s: (performance.now() - t) / 1000, id: r.result.counterexample?.violation.id ?? null });
+  }
+  if (runs.some((r) => !r.id)) return { seconds: null, id: null };
+  const s = runs.map((r) => r.s).sort((a, b) => a - b)[2]!;
+  return { seconds: Math.round(s * 10000) / 10000, id: runs[0]!.id };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const dir = path.join(findRoot(), 'demo', 'scenarios', 'explore');
-  const out: Record<string, unknown> = {};
+  const workers = Math.max(1, os.availableParallelism());
+  const t0 = performance.now();
+  const pool = await ExplorerPool.start(workers);
+  const out: Record<string, unknown> = { workers, poolStartMs: Math.round(performance.now() - t0) };
+  try {
+    await runCases(dir, pool, out);
+  } finally {
+    await pool.close();
+  }
+  return { explorer: out };
+}
+
+async function runCases(dir: string, pool: ExplorerPool, out: Record<string, unknown>): Promise<void> {
   for (const [bug, file] of Object.entries(CASES)) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     const cx = medianSecondsToCounterexample(text);
     const { rate, fixed } = steadyRate(text);
+    const pcx = await medianSecondsToCounterexampleParallel(pool, text);
     out[bug] = {
       distinctStatesPerSec: rate,
+      distinctStatesPerSecParallel: await steadyRateParallel(pool, text),
       secondsToCounterexample: cx.seconds,
+      secondsToCounterexampleParallel: pcx.seconds,
       counterexample: cx.id,
+      counterexampleParallel: pcx.id,
       fix: { verdict: fixed.verdict, statesExplored: fixed.statesExplored, distinctStates: fixed.distinctStates, seconds: Math.round(fixed.seconds * 10000) / 10000, exhaustive: fixed.exhaustive },
     };
   }
@@ -73,8 +123,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const { rate, fixed } = steadyRate(text);
     out[name] = {
       distinctStatesPerSec: rate,
+      distinctStatesPerSecParallel: await steadyRateParallel(pool, text),
       fix: { verdict: fixed.verdict, statesExplored: fixed.statesExplored, distinctStates: fixed.distinctStates, seconds: Math.round(fixed.seconds * 10000) / 10000, exhaustive: fixed.exhaustive },
     };
   }
-  return { explorer: out };
 }

@@ -90,6 +90,8 @@ export class ExplorerPool {
   /** Pool threads of this process that have not exited yet (all pools). */
   static get liveThreads(): number { return ExplorerPool.threads; }
   private closing = false;
+  /** Kept between searches (reset() is a new generation: no clearing, pages stay mapped). */
+  private table: SharedVisited | null = null;
 
   private constructor(readonly size: number, readonly workerFile: string) {}
 
@@ -153,7 +155,10 @@ export class ExplorerPool {
   private runNow(text: string, options: ParallelExploreOptions): Promise<ParallelOutcome> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new Error('explorer pool is closed'));
-    const table = SharedVisited.create(options.capacity ?? DEFAULT_CAPACITY);
+    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+    let table = this.table;
+    if (table && table.capacity === capacity) table.reset();
+    else table = this.table = SharedVisited.create(capacity);
     const controlBuf = new SharedArrayBuffer(8);
     const control = new Int32Array(controlBuf);
     return new Promise<ParallelOutcome>((resolve, reject) => {

@@ -2,8 +2,11 @@
  * The explorer's visited table shared between worker threads: open addressing (linear probing) in a
  * SharedArrayBuffer, read and written only through Atomics.
  *
- * Layout (Int32 words): a header [count, maxEntries, slots] then one entry of ENTRY_WORDS per slot:
- *   tag   0 = empty; PUB = the key words are written (they never change afterwards); LOCK = an update
+ * Layout (Int32 words): a header [count, maxEntries, slots, generation] then one entry of ENTRY_WORDS per
+ * slot:
+ *   tag   generation << 3 | flags. A slot of another generation is empty (reset() starts a new generation,
+ *         so a pool reuses one table without clearing it: its pages are already mapped); flags:
+ *         PUB = the key words are written (they never change afterwards); LOCK = an update
  *         (or the insert) is in progress; GONE = the state was forgotten (an audit failed) and counts as
  *         absent. The tag is the entry's lock word (Atomics.compareExchange); critical sections are a few
  *         loads and stores, so waiting is a spin (with a short sleep when the holder was descheduled).
@@ -19,6 +22,9 @@ const HEADER = 4;
 const H_COUNT = 0;
 const H_MAX = 1;
 const H_SLOTS = 2;
+const H_GEN = 3;
+const FLAGS = 7;
+const MAX_GEN = 1 << 27;
 export const ENTRY_WORDS = 6;
 const PUB = 1;
 const LOCK = 2;
@@ -34,6 +40,8 @@ export class SharedVisited implements VisitedStore {
   private readonly w: Int32Array;
   private readonly mask: number;
   private readonly max: number;
+  /** This generation's tag bits. */
+  private g: number;
 
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.w = new Int32Array(buffer);
@@ -41,6 +49,7 @@ export class SharedVisited implements VisitedStore {
     if (slots <= 0 || (slots & (slots - 1)) !== 0 || this.w.length < HEADER + slots * ENTRY_WORDS) throw new Error('SharedVisited: not a visited-table buffer');
     this.mask = slots - 1;
     this.max = Atomics.load(this.w, H_MAX);
+    this.g = Atomics.load(this.w, H_GEN) << 3;
   }
 
   /** A new, empty table for up to `capacity` states. */
@@ -52,7 +61,21 @@ export class SharedVisited implements VisitedStore {
     const w = new Int32Array(buffer);
     w[H_MAX] = capacity;
     w[H_SLOTS] = slots;
+    w[H_GEN] = 1;
     return new SharedVisited(buffer);
+  }
+
+  /**
+   * Empties the table for the next search by starting a new generation. Only while no other thread uses
+   * it; they attach() again afterwards.
+   */
+  reset(): void {
+    const w = this.w;
+    let gen = Atomics.load(w, H_GEN) + 1;
+    if (gen >= MAX_GEN) { w.fill(0, HEADER); gen = 1; }
+    Atomics.store(w, H_GEN, gen);
+    Atomics.store(w, H_COUNT, 0);
+    this.g = gen << 3;
   }
 
   /** The same table seen from another thread (the buffer was posted to it). */
@@ -75,7 +98,7 @@ export class SharedVisited implements VisitedStore {
       Atomics.store(w, at + 3, p);
       Atomics.store(w, at + 4, d);
       Atomics.store(w, at + 5, sleep);
-      Atomics.store(w, at, PUB);
+      Atomics.store(w, at, this.g | PUB);
       return VISIT_FRESH;
     }
     const sp = Atomics.load(w, at + 3);
@@ -121,7 +144,7 @@ export class SharedVisited implements VisitedStore {
     for (let s = 0; s <= this.mask; s++) {
       const at = HEADER + s * ENTRY_WORDS;
       const tag = Atomics.load(w, at);
-      if (!(tag & PUB) || tag & GONE) continue;
+      if ((tag & ~FLAGS) !== this.g || !(tag & PUB) || tag & GONE) continue;
       yield { key: (Atomics.load(w, at + 2) >>> 0) * TWO32 + (Atomics.load(w, at + 1) >>> 0), p: Atomics.load(w, at + 3), d: Atomics.load(w, at + 4), sleep: Atomics.load(w, at + 5) >>> 0 };
     }
   }
@@ -135,20 +158,22 @@ export class SharedVisited implements VisitedStore {
     const lo = key >>> 0;
     const hi = (key - lo) / TWO32;
     const w = this.w;
+    const g = this.g;
     let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     let s = (h ^ (h >>> 16)) & this.mask;
     for (let probes = 0; probes <= this.mask; probes++, s = (s + 1) & this.mask) {
       const at = HEADER + s * ENTRY_WORDS;
       let tag = Atomics.load(w, at);
-      if (tag === 0) {
+      if ((tag & ~FLAGS) !== g) {
+        // empty in this generation
         if (!claim) return -1;
         if (Atomics.load(w, H_COUNT) >= this.max) return -1;
-        if (Atomics.compareExchange(w, at, 0, LOCK) === 0) {
+        if (Atomics.compareExchange(w, at, tag, g | LOCK) === tag) {
           if (Atomics.add(w, H_COUNT, 1) >= this.max) {
             // lost the race for the last entries: give the slot back
             Atomics.sub(w, H_COUNT, 1);
-            Atomics.store(w, at, 0);
+            Atomics.store(w, at, tag);
             return -1;
           }
           Atomics.store(w, at + 1, lo);
@@ -159,8 +184,8 @@ export class SharedVisited implements VisitedStore {
         tag = Atomics.load(w, at);
       }
       // claimed by another thread: wait until its key is written (or the claim was given back)
-      for (let spins = 0; tag !== 0 && !(tag & PUB); spins++) { pause(w, at, tag, spins); tag = Atomics.load(w, at); }
-      if (tag === 0) { s = (s - 1) & this.mask; probes--; continue; }
+      for (let spins = 0; (tag & ~FLAGS) === g && !(tag & PUB); spins++) { pause(w, at, tag, spins); tag = Atomics.load(w, at); }
+      if ((tag & ~FLAGS) !== g) { s = (s - 1) & this.mask; probes--; continue; }
       if (Atomics.load(w, at + 1) === (lo | 0) && Atomics.load(w, at + 2) === hi) return at;
     }
     return -1;
@@ -171,10 +196,10 @@ export class SharedVisited implements VisitedStore {
     const w = this.w;
     for (let spins = 0; ; spins++) {
       const tag = Atomics.load(w, at);
-      if (tag === LOCK) {
+      if (tag === (this.g | LOCK)) {
         // find() just claimed it for us: it is unpublished and ours
         // (others wait on !(tag & PUB) in find() and never lock an unpublished entry)
-        return 0;
+        return this.g;
       }
       if (!(tag & LOCK) && Atomics.compareExchange(w, at, tag, tag | LOCK) === tag) return tag;
       pause(w, at, tag, spins);

@@ -168,3 +168,26 @@ test('SharedVisited: concurrent inserts and updates from 2 worker threads lose a
   // the table is now exactly full
   assert.equal(t.visit(1, 0, 0, 0), VISIT_FULL);
 });
+
+test('SharedVisited.reset() empties the table for the next search (a new generation; the wrap clears it)', () => {
+  const t = SharedVisited.create(16);
+  for (let k = 0; k < 16; k++) t.visit(k, 1, 1, 1);
+  assert.equal(t.visit(99, 0, 0, 0), VISIT_FULL);
+  t.reset();
+  assert.equal(t.size, 0);
+  assert.deepEqual([...t.entries()], []);
+  assert.equal(t.has(3), false);
+  assert.equal(t.visit(3, 2, 2, 2), VISIT_FRESH);
+  assert.deepEqual(t.get(3), { key: 3, p: 2, d: 2, sleep: 2 });
+  // an attached view of another thread sees the same generation
+  assert.equal(SharedVisited.attach(t.buffer).visit(3, 2, 3, 2), 0);
+  // the generation counter wraps: the table is cleared and stays consistent
+  new Int32Array(t.buffer)[3] = 2 ** 27 - 1;
+  const u = SharedVisited.attach(t.buffer);
+  u.reset();
+  assert.equal(u.size, 0);
+  assert.deepEqual([...u.entries()], []);
+  for (let k = 0; k < 16; k++) assert.equal(u.visit(k * 7, 0, k, 0), VISIT_FRESH);
+  assert.equal(u.visit(1000, 0, 0, 0), VISIT_FULL);
+  assert.equal([...u.entries()].length, 16);
+});
