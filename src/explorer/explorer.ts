@@ -96,7 +96,7 @@ export const VISIT_FULL = -3;
  *  - unseen: insert {p, d, sleep}; VISIT_FRESH;
  *  - seen and dominated (p >= p', d >= d'): intersect the stored sleep set; return the transitions that
  *    were asleep then and are awake now (a mask, 0 = nothing new);
- *  - seen, not dominated: lower p'/d', intersect the sleep set; VISIT_EXPLORE.
+ *  - seen, not dominated: store this visit's p/d, intersect the sleep set; VISIT_EXPLORE.
  * VISIT_FULL: no room for a new state. forget(key) undoes a fresh insert (a state whose audit failed is
  * never counted as visited, as before).
  */
@@ -120,8 +120,10 @@ export class MapVisited implements VisitedStore {
       s.sleep &= sleep;
       return restrict;
     }
-    if (p < s.p) s.p = p;
-    if (d < s.d) s.d = d;
+    // keep this visit's budgets: the per-coordinate minimum of two incomparable visits (fewer
+    // preemptions in one, less depth in the other) is a budget no visit explored with
+    s.p = p;
+    s.d = d;
     s.sleep &= sleep;
     return VISIT_EXPLORE;
   }
@@ -417,7 +419,8 @@ export function explore(options: ExploreOptions): ExploreResult {
     n.done.push({ thread: t, bit: tBit, fp });
 
     const key = keyOf(t, midOp);
-    const v = visited.visit(key, preemptions, depth, sleepMask);
+    // without a preemption bound, preemptions do not limit what a visit can reach: compare depths only
+    const v = visited.visit(key, Number.isFinite(maxP) ? preemptions : 0, depth, sleepMask);
     if (v === VISIT_FULL) { result.stoppedBecause = 'table-full'; break; }
     if (v === VISIT_FRESH && auditStates) {
       const found = engine.auditState();

@@ -108,8 +108,10 @@ export class SharedVisited implements VisitedStore {
     let out: number;
     if (p >= sp && d >= sd) out = (ss & ~sleep) >>> 0;
     else {
-      if (p < sp) Atomics.store(w, at + 3, p);
-      if (d < sd) Atomics.store(w, at + 4, d);
+      // keep the budgets of this visit (explored in full): the per-coordinate minimum of two
+      // incomparable visits is a budget no visit had, and would wrongly dominate later arrivals
+      Atomics.store(w, at + 3, p);
+      Atomics.store(w, at + 4, d);
       out = VISIT_EXPLORE;
     }
     Atomics.store(w, at, tag);

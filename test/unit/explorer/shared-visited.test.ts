@@ -37,7 +37,7 @@ test('SharedVisited answers every visit and forget like the Map store (fast-chec
         assert.equal(table.visit(op.key, op.p, op.d, op.sleep), model.visit(op.key, op.p, op.d, op.sleep));
         const s = seen.get(op.key);
         if (!s) seen.set(op.key, { p: op.p, d: op.d, sleep: op.sleep });
-        else { s.p = Math.min(s.p, op.p); s.d = Math.min(s.d, op.d); s.sleep &= op.sleep; }
+        else { if (!(op.p >= s.p && op.d >= s.d)) { s.p = op.p; s.d = op.d; } s.sleep &= op.sleep; }
       }
       assert.equal(table.size, model.size);
     }
@@ -58,9 +58,9 @@ test('SharedVisited: the visit decision (fresh, dominated with the awakened tran
   assert.equal(t.visit(5, 1, 12, 0b010), 0b100);
   assert.deepEqual(t.get(5), { key: 5, p: 1, d: 10, sleep: 0b010 });
   assert.equal(t.visit(5, 2, 10, 0b010), 0);
-  // fewer preemptions: explore again, p lowered, sleep intersected
+  // fewer preemptions: explore again with this visit's budgets, sleep intersected
   assert.equal(t.visit(5, 0, 11, 0b011), -2);
-  assert.deepEqual(t.get(5), { key: 5, p: 0, d: 10, sleep: 0b010 });
+  assert.deepEqual(t.get(5), { key: 5, p: 0, d: 11, sleep: 0b010 });
   assert.equal(t.has(6), false);
   assert.throws(() => t.visit(-1, 0, 0, 0), /integer in \[0, 2\^53\)/);
   assert.throws(() => t.visit(2 ** 53, 0, 0, 0), /integer/);
@@ -118,7 +118,8 @@ for (let b = 0; b < batches; b++) {
     const i = b * batch + j;
     for (let round = 0; round < 3; round++) {
       const key = i * 4294967311;
-      const v = t.visit(key, (i + w + round) % 5, (i * 3 + w + round) % 17, ~(1 << ((i + 2 * w + 3 * round) % 31)));
+      const q = (i + w + round) % 5;
+      const v = t.visit(key, q, 3 * q + (i % 3), ~(1 << ((i + 2 * w + 3 * round) % 31)));
       if (v === -1) fresh.push(key);
     }
   }
@@ -129,8 +130,10 @@ parentPort.postMessage(fresh);
 const expectedFor = (i: number): { p: number; d: number; sleep: number } => {
   let p = Infinity, d = Infinity, sleep = -1;
   for (let w = 0; w < 2; w++) for (let round = 0; round < 3; round++) {
+    // the (p, d) pairs of one key are totally ordered, so the surviving pair is the least whatever
+    // the interleaving of the two threads
     p = Math.min(p, (i + w + round) % 5);
-    d = Math.min(d, (i * 3 + w + round) % 17);
+    d = 3 * p + (i % 3);
     sleep &= ~(1 << ((i + 2 * w + 3 * round) % 31));
   }
   return { p, d, sleep: sleep >>> 0 };
@@ -190,4 +193,15 @@ test('SharedVisited.reset() empties the table for the next search (a new generat
   for (let k = 0; k < 16; k++) assert.equal(u.visit(k * 7, 0, k, 0), VISIT_FRESH);
   assert.equal(u.visit(1000, 0, 0, 0), VISIT_FULL);
   assert.equal([...u.entries()].length, 16);
+});
+
+test('both stores: a visit is dominated only by one earlier visit with no more preemptions and no more depth', () => {
+  // (p 2, d 10) then (p 3, d 5) are incomparable; (p 2, d 8) has more budget than each of them in one
+  // coordinate, so it must be explored: the per-coordinate minimum (p 2, d 5) was never a real visit
+  for (const store of [new MapVisited(), SharedVisited.create(16)]) {
+    assert.equal(store.visit(9, 2, 10, 0), VISIT_FRESH);
+    assert.equal(store.visit(9, 3, 5, 0), -2);
+    assert.equal(store.visit(9, 2, 8, 0), -2, store.constructor.name);
+    assert.equal(store.visit(9, 2, 9, 0), 0, `${store.constructor.name}: dominated by (2, 8)`);
+  }
 });
