@@ -11,7 +11,7 @@ import type { EraId, MmuKind, ThreadSpec } from '../../../src/engine';
 import fc from 'fast-check';
 import { cloneVmState, ArrayPool, setHostEntry, regionHashFromScratch, type HostRegion } from '../../../src/engine/state';
 import { clearCanonicalCaches } from '../../../src/engine/canonical';
-import { vm, hvaOf, shadowGuest, T2A, T1 } from './helpers';
+import { vm, hvaOf, shadowGuest, T2A, rng, shadowRaceThreads } from './helpers';
 
 const G = 0x1234;
 function tdpThreads(): ThreadSpec[] {
@@ -21,26 +21,15 @@ function tdpThreads(): ThreadSpec[] {
     { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(G) }, { op: 'clear_young', hva: hvaOf(G), npages: 2 }] },
   ];
 }
-function shadowThreads(): ThreadSpec[] {
-  return [
-    { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'load_cr3', gfn: T2A }, { op: 'enter_guest' }, { op: 'page_fault', gva: 0, write: false }, { op: 'page_fault', gva: 1, write: true }, { op: 'guest_pt_write', gfn: T1, index: 1, value: null }] },
-    { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all' }, { op: 'change_mmu_pages', pages: 2 }] },
-    { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(T1) }] },
-  ];
-}
 
 const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shadow?: boolean }> = [
   { era: '5.18', mmu: 'tdp', threads: tdpThreads },
   { era: '6.19', mmu: 'tdp', threads: tdpThreads },
   { era: '3.11', mmu: 'direct-shadow', threads: tdpThreads },
-  { era: '6.1', mmu: 'shadow', threads: shadowThreads, shadow: true },
-  { era: '2.6.34', mmu: 'shadow', threads: shadowThreads, shadow: true },
+  { era: '6.1', mmu: 'shadow', threads: shadowRaceThreads, shadow: true },
+  { era: '2.6.34', mmu: 'shadow', threads: shadowRaceThreads, shadow: true },
 ];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-}
 
 function engineFor(c: (typeof CASES)[number]) {
   const config = vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});

@@ -45,3 +45,18 @@ export function shadowGuest(): GuestPageTableConfig[] {
 export function shadowVm(era: EraId, extra: Partial<VmConfig> = {}): VmConfig {
   return vm(era, 'shadow', { guestPageTables: shadowGuest(), guestCr3: [T2A], ...extra });
 }
+
+/** A small deterministic generator for random schedules (same seed, same run). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+}
+
+/** Three shadow-MMU threads over the shadowGuest() page tables: faults, a zap and a host unmap. */
+export function shadowRaceThreads(): ThreadSpec[] {
+  return [
+    { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'load_cr3', gfn: T2A }, { op: 'enter_guest' }, { op: 'page_fault', gva: 0, write: false }, { op: 'page_fault', gva: 1, write: true }, { op: 'guest_pt_write', gfn: T1, index: 1, value: null }] },
+    { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all' }, { op: 'change_mmu_pages', pages: 2 }] },
+    { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(T1) }] },
+  ];
+}

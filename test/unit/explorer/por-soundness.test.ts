@@ -17,7 +17,7 @@ import { ACC } from '../../../src/engine/access';
 import { footprintOf, independent } from '../../../src/explorer/footprint';
 import { explore } from '../../../src/explorer/explorer';
 import { prepareExploration } from '../../../src/explorer/scenario';
-import { vm, hvaOf, shadowGuest, T2A, T1 } from '../engine/helpers';
+import { vm, hvaOf, shadowGuest, T2A, rng, shadowRaceThreads } from '../engine/helpers';
 
 const G = 0x1234;
 const tdpThreads = (): ThreadSpec[] => [
@@ -30,11 +30,6 @@ const slotThreads = (): ThreadSpec[] => [
   { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'memslot_delete', id: 0 }] },
   { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(G) }, { op: 'test_young', hva: hvaOf(G) }] },
 ];
-const shadowThreads = (): ThreadSpec[] => [
-  { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: [{ op: 'load_cr3', gfn: T2A }, { op: 'enter_guest' }, { op: 'page_fault', gva: 0, write: false }, { op: 'page_fault', gva: 1, write: true }, { op: 'guest_pt_write', gfn: T1, index: 1, value: null }] },
-  { id: 'ioctl', kind: 'ioctl', ops: [{ op: 'zap_all' }, { op: 'change_mmu_pages', pages: 2 }] },
-  { id: 'mm', kind: 'notifier', ops: [{ op: 'host_unmap', hva: hvaOf(T1) }] },
-];
 
 const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shadow?: boolean }> = [
   { era: '5.18', mmu: 'tdp', threads: tdpThreads },
@@ -42,14 +37,10 @@ const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shad
   { era: '5.15', mmu: 'tdp', threads: slotThreads },
   { era: '6.1', mmu: 'tdp', threads: slotThreads },
   { era: '3.11', mmu: 'direct-shadow', threads: tdpThreads },
-  { era: '6.1', mmu: 'shadow', threads: shadowThreads, shadow: true },
-  { era: '2.6.34', mmu: 'shadow', threads: shadowThreads, shadow: true },
+  { era: '6.1', mmu: 'shadow', threads: shadowRaceThreads, shadow: true },
+  { era: '2.6.34', mmu: 'shadow', threads: shadowRaceThreads, shadow: true },
 ];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-}
 
 const configOf = (c: (typeof CASES)[number]) => vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
 const engineFor = (c: (typeof CASES)[number]): EngineInternals => createEngine({ config: configOf(c), threads: c.threads() });
