@@ -5,7 +5,6 @@ import type { BugId, EraId } from '../engine/api';
 import { choicesToSlices, counterexampleScenario, prepareExploration, replayCounterexample, ScenarioError, type ScenarioExploreOptions } from '../explorer/scenario';
 import { explore, type ExploreResult } from '../explorer/explorer';
 import { exploreParallel, workerCount } from '../explorer/parallel';
-import * as os from 'node:os';
 
 const USAGE = `usage: kvm-mmu-lab explore FILE [--json] [--max-depth N] [--max-preemptions N] [--all]
                           [--save FILE] [--bug BUG|none] [--profile ERA] [--variant NAME] [--no-por]
@@ -100,9 +99,12 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
       o.timeLimitSeconds = n;
     } else if (opt === '--workers') {
       const v = value();
-      const n = v === 'auto' ? Math.max(1, os.availableParallelism()) : v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
-      if (!(n >= 1 && n <= 64)) { io.err(`kvm-mmu-lab explore: --workers needs 'auto' or an integer in 1..64${v !== undefined ? ` (got '${v}')` : ''}\n`); return 2; }
-      workers = workerCount(n);
+      try {
+        workers = workerCount(v === 'auto' ? 'auto' : v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN);
+      } catch {
+        io.err(`kvm-mmu-lab explore: --workers needs 'auto' or an integer in 1..64${v !== undefined ? ` (got '${v}')` : ''}\n`);
+        return 2;
+      }
     } else if (opt === '--save') {
       save = value();
       if (!save) { io.err('kvm-mmu-lab explore: --save needs a file name\n'); return 2; }

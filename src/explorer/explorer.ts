@@ -91,8 +91,8 @@ export const VISIT_EXPLORE = -2;
 export const VISIT_FULL = -3;
 
 /**
- * The visited states and what the DFS keeps per state: min preemptions p, min depth d and the sleep set
- * (bitmask of thread numbers). visit() is the whole decision for one arrival at a state:
+ * The visited states and what the DFS keeps per state: the preemptions p and depth d of the last visit
+ * explored in full, and the sleep set (bitmask of thread numbers). visit() is the whole decision for one arrival at a state:
  *  - unseen: insert {p, d, sleep}; VISIT_FRESH;
  *  - seen and dominated (p >= p', d >= d'): intersect the stored sleep set; return the transitions that
  *    were asleep then and are awake now (a mask, 0 = nothing new);

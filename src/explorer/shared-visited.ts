@@ -11,7 +11,7 @@
  *         absent. The tag is the entry's lock word (Atomics.compareExchange); critical sections are a few
  *         loads and stores, so waiting is a spin (with a short sleep when the holder was descheduled).
  *   lo hi the 53-bit state key as two 32-bit words (key 0 is valid; occupancy is the tag)
- *   p d   min preemptions and min depth of the visits so far
+ *   p d   preemptions and depth of the visit that was last explored in full (see explorer.ts VisitedStore)
  *   sleep the intersection of the sleep sets of the visits (bitmask of thread numbers)
  * The table holds at most maxEntries states in a power-of-two number of slots >= maxEntries * 4/3, so a
  * probe always ends at an empty slot; when count reaches maxEntries, visit() of a new key is VISIT_FULL.
