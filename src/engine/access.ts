@@ -60,7 +60,16 @@ export function effectAccess(e: Effect): number {
   }
 }
 
-function vmFieldAccess(field: string): number {
+const fieldAccess = new Map<string, number>();
+
+/** The category of a VM field named in a 'vm-field' effect (cached: the untraced path asks per write). */
+export function vmFieldAccess(field: string): number {
+  let a = fieldAccess.get(field);
+  if (a === undefined) { a = vmFieldCategory(field); fieldAccess.set(field, a); }
+  return a;
+}
+
+function vmFieldCategory(field: string): number {
   if (field === 'mmu_valid_gen') return ACC.GEN;
   if (field === 'tdp_mmu_roots') return ACC.TDP_ROOTS;
   if (field === 'tdp_mmu_zap_wq') return ACC.WORKQ;

@@ -348,8 +348,8 @@ export interface StateView {
 export interface EngineOptions {
   config: VmConfig;
   threads: ThreadSpec[];
-  /** Optional tuning (added): 'full' events with frames and effects (default) or 'count' only. */
-  trace?: 'full' | 'count';
+  /** Optional tuning (added): 'full' events with frames and effects (default), 'count' only, or 'explore' (no events, access masks). */
+  trace?: 'full' | 'count' | 'explore';
   /** Optional (added): 'full' event + whole-state audit after every step (default), 'events', or 'off'. */
   audit?: 'full' | 'events' | 'off';
   /** Optional (added): keep StepRecords for stepBack/goto (default true). */

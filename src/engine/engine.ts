@@ -12,8 +12,13 @@ import { ACC, ACC_HELD, effectAccess } from './access';
 
 /** Extra knobs beyond the contract's EngineOptions (all optional, defaults in brackets). */
 export interface EngineTuning {
-  /** 'full': events with frames and effects [default]; 'count': only counts (benchmarks). */
-  trace?: 'full' | 'count';
+  /**
+   * 'full': events with frames and effects [default]; 'count': only counts (benchmarks); 'explore': no
+   * events, per-thread frames without arguments, and access masks on every step (the explorer: its
+   * footprints come from the masks, its state keys from the stacks; building events and formatting
+   * their values was a third of a step).
+   */
+  trace?: 'full' | 'count' | 'explore';
   /** 'full': event checks + whole-state audit after every step [default]; 'events': event checks only; 'off'. */
   audit?: 'full' | 'events' | 'off';
   /** Keep StepRecords (needed for stepBack/goto) [true]. */
@@ -90,6 +95,8 @@ export class EngineImpl implements EngineInternals {
   private auditor!: Auditor;
   private readonly keepHistory: boolean;
   private readonly fullTraceHash: boolean;
+  /** Steps carry access masks (trace 'full' or 'explore'). */
+  private readonly masks: boolean;
   private readonly scratch: StepRecord;
   private readonly pool = new ArrayPool();
 
@@ -98,6 +105,7 @@ export class EngineImpl implements EngineInternals {
     this.config = options.config;
     this.keepHistory = options.history !== false;
     this.fullTraceHash = options.traceHash !== false;
+    this.masks = (options.trace ?? 'full') !== 'count';
     this.scratch = { index: 0, thread: '', opIndex: 0, op: { op: 'exit_guest' }, stoppedAt: '', events: [], stack: [], violations: [] };
     this.reset();
   }
@@ -106,7 +114,8 @@ export class EngineImpl implements EngineInternals {
     const p = PROFILES[this.config.era];
     if (!p) throw new Error(`unknown era ${this.config.era}`);
     const audit = this.options.audit ?? 'full';
-    this.kvm = new Kvm(this.config, p, { trace: (this.options.trace ?? 'full') === 'full', auditEvents: audit !== 'off' });
+    const trace = this.options.trace ?? 'full';
+    this.kvm = new Kvm(this.config, p, { trace: trace === 'full', auditEvents: audit !== 'off', frames: trace === 'full' ? 'args' : trace === 'explore' ? 'plain' : 'shared' });
     this.auditor = new Auditor(this.kvm, audit === 'full');
     this.threads = [];
     this.byId.clear();
@@ -265,8 +274,9 @@ export class EngineImpl implements EngineInternals {
       rec = this.keepHistory
         ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.filter((f) => f.fn !== '').map((f) => ({ ...f })), violations }
         : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
-      if (kvm.tr) {
-        for (const ev of kvm.events) if (ev.kind === 'effect') stepWr |= effectAccess(ev.effect);
+      if (this.masks) {
+        // traced: nested writes come from the effects; untraced ('explore'), kvm.quiet() added them
+        if (kvm.tr) for (const ev of kvm.events) if (ev.kind === 'effect') stepWr |= effectAccess(ev.effect);
         const l = kvm.raw.lock;
         if (l.writer === lockWriter && l.writerMode === lockMode && (l.readers.length ? l.readers.join() : '') === lockReaders) stepWr &= ~ACC.LOCK;
         rec.access = { rd: stepRd | (opRd & ACC_HELD), wr: stepWr };

@@ -7,7 +7,7 @@ import type { BugId, Effect, Frame, LockMode, MemslotConfig, Op, RequestName, Th
 import type { EraProfile } from './profiles';
 import { eraNum } from './profiles';
 import { kernelSymbol, symbolExists, symbolFile } from './kernel-names';
-import { ACC, TrackedVm } from './access';
+import { ACC, TrackedVm, vmFieldAccess } from './access';
 
 /** Placeholder frame for functions that do not exist in the era (never reported). */
 export const HIDDEN: Frame = { fn: '', file: '' };
@@ -35,7 +35,12 @@ const BATCH_ZAP_PAGES = 10;
 const KVM_MIN_FREE_MMU_PAGES = 5;
 const hex = (n: number) => '0x' + n.toString(16);
 
-export interface KvmOptions { trace: boolean; auditEvents: boolean }
+/**
+ * trace: record trace events (calls, points, effects). frames: 'args' per-call frames with arguments
+ * (full trace), 'plain' per-call frames without arguments (the explorer: per-thread stacks matter for
+ * the state key, arguments do not), 'shared' one frame per function (counting mode).
+ */
+export interface KvmOptions { trace: boolean; auditEvents: boolean; frames?: 'args' | 'plain' | 'shared' }
 
 /**
  * Test-only fault injection. Each switch breaks one rule on purpose so a unit test can prove that
@@ -73,6 +78,8 @@ export class Kvm {
    * per-thread objects. Full-trace engines keep per-call frames even while replaying quietly.
    */
   readonly shareFrames: boolean;
+  /** Frames carry their arguments (for the debugger's variables); off in counting and explore modes. */
+  readonly frameArgs: boolean;
   auditEvents: boolean;
   events: TraceEvent[] = [];
   nEff = 0;
@@ -92,7 +99,9 @@ export class Kvm {
     this.v = eraNum(p.id);
     this.bug = cfg.bug;
     this.tr = opts.trace;
-    this.shareFrames = !opts.trace;
+    const frames = opts.frames ?? (opts.trace ? 'args' : 'shared');
+    this.shareFrames = frames === 'shared';
+    this.frameArgs = frames === 'args';
     this.auditEvents = opts.auditEvents;
     this.tdpOn = p.tdpMmu && (cfg.mmu === 'tdp' || cfg.mmu === 'nested');
     this.s = new TrackedVm(this.initialState(cfg));
@@ -232,6 +241,13 @@ export class Kvm {
     this.events.push({ kind: 'effect', thread: t ? t.id : '-', depth: t ? t.stack.length : 0, effect: e });
   }
 
+  /**
+   * An effect that is not traced: counted, and its category added to the step's writes, as the
+   * engine does from a traced effect's kind (access.ts effectAccess), so that footprints are the same
+   * with and without trace events.
+   */
+  quiet(acc: number): void { this.nEff++; this.s.wr |= acc; }
+
   note(text: string): void { if (this.tr) this.fx({ kind: 'note', text }); else this.nEff++; }
 
   private applies: Set<string> | null = null;
@@ -263,8 +279,8 @@ export class Kvm {
     else this.vmField('n_used_mmu_pages', old, nw);
   }
 
-  vmField(field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'vm-field', field, old, new: nw }); else this.nEff++; }
-  spField(sp: Sp, field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'sp-field', sp: sp.id, field, old, new: nw }); else this.nEff++; }
+  vmField(field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'vm-field', field, old, new: nw }); else this.quiet(vmFieldAccess(field)); }
+  spField(sp: Sp, field: string, old: unknown, nw: unknown): void { if (this.tr) this.fx({ kind: 'sp-field', sp: sp.id, field, old, new: nw }); else this.quiet(ACC.SPS); }
 
   // ----------------------------------------------------------------------------------------------
   // Locking
@@ -282,7 +298,7 @@ export class Kvm {
     if (mode === 'read') l.readers.push(t.id); else { l.writer = t.id; l.writerMode = mode; }
     t.held = mode;
     this.s.lockOps = 0;
-    if (this.tr) this.fx({ kind: 'lock', lock: 'mmu_lock', action: 'acquire', mode, thread: t.id }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'lock', lock: 'mmu_lock', action: 'acquire', mode, thread: t.id }); else this.quiet(ACC.LOCK);
   }
 
   /** Acquire mmu_lock: a preemption point; the thread is not runnable until the lock is free. */
@@ -303,7 +319,7 @@ export class Kvm {
     if (mode === 'read') l.readers.splice(l.readers.indexOf(t.id), 1); else { l.writer = null; l.writerMode = null; }
     t.held = null;
     if (this.critLog) this.critLog.push({ thread: t.id, ops: this.s.lockOps });
-    if (this.tr) this.fx({ kind: 'lock', lock: 'mmu_lock', action: 'release', mode, thread: t.id }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'lock', lock: 'mmu_lock', action: 'release', mode, thread: t.id }); else this.quiet(ACC.LOCK);
   }
 
   /** cond_resched_lock / cond_resched_rwlock_write: drop the lock, let others run, retake it. */
@@ -322,9 +338,9 @@ export class Kvm {
    */
   leafLock<T>(t: ThreadCtx, lock: 'tdp_mmu_pages_lock' | 'mmu_unsync_pages_lock', body: () => T): T {
     if (this.auditEvents && !t.held) this.violate('LK-1', `${lock} taken by ${t.id} without holding mmu_lock`, [lock, 'mmu_lock', `thread ${t.id}`]);
-    if (this.tr) this.fx({ kind: 'lock', lock, action: 'acquire', mode: 'spin', thread: t.id }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'lock', lock, action: 'acquire', mode: 'spin', thread: t.id }); else this.quiet(ACC.LOCK);
     const r = body();
-    if (this.tr) this.fx({ kind: 'lock', lock, action: 'release', mode: 'spin', thread: t.id }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'lock', lock, action: 'release', mode: 'spin', thread: t.id }); else this.quiet(ACC.LOCK);
     return r;
   }
 
@@ -354,7 +370,7 @@ export class Kvm {
     if (oldP && (!newP || ((old % 4) === 3 && (nv % 4) !== 3))) this.s.flushPending = true;
     if (sp.life === LIFE_FREED) this.violate('HS-1', `SPTE write into freed shadow page sp#${sp.id}`, [`sp#${sp.id}`]);
     this.s.lockOps++;
-    if (this.tr) this.fx({ kind: 'spte-write', sp: sp.id, index: i, old: hex(old), new: hex(nv) }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'spte-write', sp: sp.id, index: i, old: hex(old), new: hex(nv) }); else this.quiet(ACC.SPS);
   }
 
   // The per-pfn mapping counts and lpage counters are bookkeeping without trace effects of their own,
@@ -519,7 +535,7 @@ export class Kvm {
     slot.rver = writeVersion();
     this.rmapLock(false);
     this.s.lockOps++;
-    if (this.tr) this.fx({ kind: 'rmap-add', slot: slot.id, level, gfn, sptep: hex(sptep), count }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'rmap-add', slot: slot.id, level, gfn, sptep: hex(sptep), count }); else this.quiet(ACC.SLOTS);
     this.leave(this.cur!);
   }
 
@@ -534,7 +550,7 @@ export class Kvm {
     a[idx] = this.pteListRemove(a[idx], sptep, `rmap(slot ${slot.id}, level ${level}, gfn ${hex(gfn)})`);
     slot.rver = writeVersion();
     this.rmapLock(false);
-    if (this.tr) this.fx({ kind: 'rmap-remove', slot: slot.id, level, gfn, sptep: hex(sptep), count: this.listCount(a[idx]) }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'rmap-remove', slot: slot.id, level, gfn, sptep: hex(sptep), count: this.listCount(a[idx]) }); else this.quiet(ACC.SLOTS);
   }
 
   /** gfn mapped by SPTE i of a shadow page. */
@@ -617,7 +633,7 @@ export class Kvm {
     if (k < 0 || k >= h.ref.length) return;
     const old = h.ref[k];
     h.ref[k] = old + delta;
-    if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'refcount', old, new: old + delta }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'refcount', old, new: old + delta }); else this.quiet(ACC.HOST);
   }
 
   /** get_user_pages: fault the host page in if needed and take a reference. */
@@ -632,7 +648,7 @@ export class Kvm {
       h.ref[pfn - PFN_FIRST] = 1;
       e = pfn * 4 + 1 + (write ? 2 : 0);
       setHostEntry(r, k, e, pfn);
-      if (this.tr) { this.fx({ kind: 'host-pte', hva: hvaPage * 4096, old: 'none', new: `pfn ${hex(pfn)}` }); this.fx({ kind: 'host-page', pfn, field: 'refcount', old: 0, new: 1 }); } else this.nEff += 2;
+      if (this.tr) { this.fx({ kind: 'host-pte', hva: hvaPage * 4096, old: 'none', new: `pfn ${hex(pfn)}` }); this.fx({ kind: 'host-page', pfn, field: 'refcount', old: 0, new: 1 }); } else { this.quiet(ACC.HOST); this.quiet(ACC.HOST); }
     } else if (write && (e % 4) < 2) setHostEntry(r, k, e + 2, r.last[k]);
     const pfn = Math.floor(e / 4);
     this.refAdjust(pfn, 1);
@@ -644,21 +660,21 @@ export class Kvm {
   // ----------------------------------------------------------------------------------------------
   requestVcpu(v: Vcpu, r: RequestName): void {
     if (!v.requests.includes(r)) { v.requests.push(r); v.requests.sort(); }
-    if (this.tr) this.fx({ kind: 'request-set', vcpu: v.id, request: r }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'request-set', vcpu: v.id, request: r }); else this.quiet(ACC.VCPUS);
   }
 
   clearRequest(v: Vcpu, r: RequestName): boolean {
     const k = v.requests.indexOf(r);
     if (k < 0) return false;
     v.requests.splice(k, 1);
-    if (this.tr) this.fx({ kind: 'request-clear', vcpu: v.id, request: r }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'request-clear', vcpu: v.id, request: r }); else this.quiet(ACC.VCPUS);
     return true;
   }
 
   /** kvm_make_all_cpus_request: set the bit everywhere; vCPUs in guest mode are kicked out (and,
    *  for the WAIT requests, acknowledge by servicing a TLB flush right away). */
   makeAllCpusRequest(t: ThreadCtx, r: RequestName): void {
-    this.enter(t, 'make_all_cpus_request', { req: r });
+    this.enter(t, 'make_all_cpus_request', this.frameArgs ? { req: r } : undefined);
     for (const v of this.s.vcpus) {
       this.requestVcpu(v, r);
       if (v.inGuest) {
@@ -685,7 +701,7 @@ export class Kvm {
     else if (scope === 'gva') { const before = v.tlb.length; v.tlb = v.tlb.filter((e) => e.key !== key); n = before - v.tlb.length; }
     else { n = v.tlb.length; v.tlb = []; }
     if (scope === 'current' || scope === 'all') { this.s.wr |= ACC.VCPUS; v.loadFlushPending = false; }
-    if (this.tr) this.fx({ kind: 'tlb-flush', vcpu: v.id, scope, entries: n }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'tlb-flush', vcpu: v.id, scope, entries: n }); else this.quiet(ACC.VCPUS);
   }
 
   curTag(v: Vcpu): number { return v.guestMode ? v.l2Root : v.root; }
@@ -774,7 +790,7 @@ export class Kvm {
     const old = sp.role;
     sp.role += this.invalidBit();
     this.spField(sp, 'role.invalid', false, true);
-    if (this.tr) this.fx({ kind: 'sp-field', sp: sp.id, field: 'role.word', old: hex(old), new: hex(sp.role) }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'sp-field', sp: sp.id, field: 'role.word', old: hex(old), new: hex(sp.role) }); else this.quiet(ACC.SPS);
   }
 
   isObsolete(sp: Sp): boolean {
@@ -821,14 +837,14 @@ export class Kvm {
       onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, ver: 0,
     };
     this.s.sps.set(sp.id, sp);
-    if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.quiet(ACC.SPS);
     return sp;
   }
 
   /** kvm_mmu_get_page / kvm_mmu_get_shadow_page: hash lookup (skipping obsolete pages) or allocation. */
   getPage(t: ThreadCtx, v: Vcpu | undefined, gfn: number, level: number, direct: boolean, nested: boolean): Sp {
     const role = this.encodeRole(this.roleFields(level, direct, v, nested));
-    this.enter(t, 'get_page', !this.shareFrames ? { gfn: hex(gfn), level, direct } : undefined);
+    this.enter(t, 'get_page', this.frameArgs ? { gfn: hex(gfn), level, direct } : undefined);
     const b = this.hashBucket(gfn);
     const bucket = this.s.hash.get(b);
     if (bucket) {
@@ -867,14 +883,14 @@ export class Kvm {
 
   /** account_shadowed: write-protect the guest page table gfn and pin huge frames around it. */
   accountShadowed(t: ThreadCtx, sp: Sp): void {
-    this.enter(t, 'account_shadowed', { gfn: hex(sp.gfn) });
+    this.enter(t, 'account_shadowed', this.frameArgs ? { gfn: hex(sp.gfn) } : undefined);
     this.lpageAdjust(sp.gfn, 1);
     this.rmapWriteProtect(t, sp.gfn);
     this.leave(t);
   }
 
   unaccountShadowed(t: ThreadCtx, sp: Sp): void {
-    this.enter(t, 'unaccount_shadowed', { gfn: hex(sp.gfn) });
+    this.enter(t, 'unaccount_shadowed', this.frameArgs ? { gfn: hex(sp.gfn) } : undefined);
     this.lpageAdjust(sp.gfn, -1);
     this.leave(t);
   }
@@ -883,7 +899,7 @@ export class Kvm {
   rmapWriteProtect(t: ThreadCtx, gfn: number): boolean {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return false;
-    this.enter(t, 'rmap_write_protect', { gfn: hex(gfn) });
+    this.enter(t, 'rmap_write_protect', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     const flush = this.clearWritableRmaps(slot, gfn);
     if (flush) this.kvmFlushRemoteTlbs(t);
     this.leave(t);
@@ -915,8 +931,8 @@ export class Kvm {
   syncWriteProtect(t: ThreadCtx, gfn: number): boolean {
     const slot = this.slotOfGfn(gfn);
     if (!slot) return false;
-    this.enter(t, this.v < 5.18 ? 'rmap_write_protect' : 'kvm_vcpu_write_protect_gfn', { gfn: hex(gfn) });
-    this.enter(t, 'kvm_mmu_slot_gfn_write_protect', !this.shareFrames ? { gfn: hex(gfn) } : undefined);
+    this.enter(t, this.v < 5.18 ? 'rmap_write_protect' : 'kvm_vcpu_write_protect_gfn', this.frameArgs ? { gfn: hex(gfn) } : undefined);
+    this.enter(t, 'kvm_mmu_slot_gfn_write_protect', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     const changed = this.clearWritableRmaps(slot, gfn);
     this.leave(t);
     this.leave(t);
@@ -934,11 +950,11 @@ export class Kvm {
   // Linking, unsync bookkeeping
   // ----------------------------------------------------------------------------------------------
   linkShadowPage(t: ThreadCtx, parent: Sp, i: number, child: Sp): void {
-    this.enter(t, 'link_shadow_page', { sp: parent.id, index: i, child: child.id });
+    this.enter(t, 'link_shadow_page', this.frameArgs ? { sp: parent.id, index: i, child: child.id } : undefined);
     this.setSpte(parent, i, makeSpte(SP_PFN_BASE + child.id, SPTE_P | SPTE_W | SPTE_U | SPTE_A));
     const sptep = sptepOf(parent.id, i);
     child.parentPtes = this.pteListAdd(child.parentPtes, sptep)[0];
-    if (this.tr) this.fx({ kind: 'parent-pte-add', sp: child.id, sptep: hex(sptep) }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'parent-pte-add', sp: child.id, sptep: hex(sptep) }); else this.quiet(ACC.SPS);
     if (child.unsync || child.unsyncChildren) this.markUnsync(parent, i);
     this.leave(t);
   }
@@ -983,7 +999,7 @@ export class Kvm {
   }
 
   unsyncPage(t: ThreadCtx, sp: Sp): void {
-    this.enter(t, 'unsync_page', { sp: sp.id });
+    this.enter(t, 'unsync_page', this.frameArgs ? { sp: sp.id } : undefined);
     sp.unsync = true;
     this.spField(sp, 'unsync', false, true);
     this.stat('mmu_unsync');
@@ -993,7 +1009,7 @@ export class Kvm {
 
   unlinkUnsync(t: ThreadCtx, sp: Sp): void {
     if (!sp.unsync) return;
-    this.enter(t, 'kvm_unlink_unsync_page', { sp: sp.id });
+    this.enter(t, 'kvm_unlink_unsync_page', this.frameArgs ? { sp: sp.id } : undefined);
     sp.unsync = false;
     this.spField(sp, 'unsync', true, false);
     this.stat('mmu_unsync', -1);
@@ -1007,7 +1023,7 @@ export class Kvm {
     if (!bucket) return false;
     const sps = bucket.map((id) => this.s.sps.get(id)!).filter((sp) => sp && sp.gfn === gfn && !sp.direct && !sp.nested && !sp.invalid);
     if (!sps.length) return false;
-    this.enter(t, 'need_write_protect', { gfn: hex(gfn) });
+    this.enter(t, 'need_write_protect', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     let wp = false;
     if (!this.p.unsync || sps.some((sp) => sp.level > 1)) wp = true;
     else if (this.v >= 5.15) {
@@ -1089,7 +1105,7 @@ export class Kvm {
     if (child && !child.tdp) {
       const sptep = sptepOf(sp.id, i);
       child.parentPtes = this.pteListRemove(child.parentPtes, sptep, `parent_ptes of sp#${child.id}`);
-      if (this.tr) this.fx({ kind: 'parent-pte-remove', sp: child.id, sptep: hex(sptep) }); else this.nEff++;
+      if (this.tr) this.fx({ kind: 'parent-pte-remove', sp: child.id, sptep: hex(sptep) }); else this.quiet(ACC.SPS);
       this.clearUnsyncChildBit(sp, i);
     }
     return child ?? null;
@@ -1097,14 +1113,14 @@ export class Kvm {
 
   unlinkChildren(t: ThreadCtx, sp: Sp): void {
     if (!sp.spt || sp.nPresent === 0) return;
-    this.enter(t, 'kvm_mmu_page_unlink_children', { sp: sp.id });
+    this.enter(t, 'kvm_mmu_page_unlink_children', this.frameArgs ? { sp: sp.id } : undefined);
     for (let i = 0; i < 512 && sp.nPresent > 0; i++) if (sp.spt[i] !== 0) this.zapPte(t, sp, i);
     this.leave(t);
   }
 
   unlinkParents(t: ThreadCtx, sp: Sp): void {
     if (sp.parentPtes === 0) return;
-    this.enter(t, 'kvm_mmu_unlink_parents', { sp: sp.id });
+    this.enter(t, 'kvm_mmu_unlink_parents', this.frameArgs ? { sp: sp.id } : undefined);
     for (const p of this.listEntries(sp.parentPtes)) {
       const parent = this.s.sps.get(sptepSp(p));
       if (!parent) { this.violate('RM-3', `parent pte ${hex(p)} of sp#${sp.id} is in a freed page`, [`sp#${sp.id}`]); continue; }
@@ -1128,7 +1144,7 @@ export class Kvm {
   /** mmu_zap_unsync_children: zap every unsync descendant; returns the zapped count. */
   zapUnsyncChildren(t: ThreadCtx, parent: Sp, list: Sp[]): number {
     if (parent.level === 1 || !this.p.unsync || parent.unsyncChildren === 0) return 0;
-    this.enter(t, 'mmu_zap_unsync_children', { sp: parent.id });
+    this.enter(t, 'mmu_zap_unsync_children', this.frameArgs ? { sp: parent.id } : undefined);
     let zapped = 0, reported = 0;
     for (let guard = 0; guard < 64; guard++) {
       const vec: Array<{ sp: Sp; leaf: boolean }> = [];
@@ -1187,7 +1203,7 @@ export class Kvm {
    * Returns { n: count as the era's caller sees it, unstable: collateral zaps happened }.
    */
   zapPage(t: ThreadCtx, sp: Sp, list: Sp[]): { n: number; unstable: boolean } {
-    this.enter(t, 'zap_page', { sp: sp.id, gfn: hex(sp.gfn) });
+    this.enter(t, 'zap_page', this.frameArgs ? { sp: sp.id, gfn: hex(sp.gfn) } : undefined);
     if (sp.life === LIFE_FREED) { this.violate('HS-1', `zap of freed sp#${sp.id}`, [`sp#${sp.id}`]); this.leave(t); return { n: 0, unstable: false }; }
     this.s.lockOps++;
     const wasObsolete = this.isObsolete(sp);
@@ -1239,12 +1255,12 @@ export class Kvm {
     const names = ['live', 'invalid-list', 'freed'] as const;
     const from = sp.life;
     sp.life = to;
-    if (this.tr) this.fx({ kind: 'sp-state', sp: sp.id, from: names[from], to: names[to] }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'sp-state', sp: sp.id, from: names[from], to: names[to] }); else this.quiet(ACC.SPS);
   }
 
   /** kvm_mmu_free_page / kvm_mmu_free_shadow_page: leave the hash, free the memory. */
   freePage(t: ThreadCtx, sp: Sp): void {
-    this.enter(t, this.v < 6.1 ? 'kvm_mmu_free_page' : 'kvm_mmu_free_shadow_page', { sp: sp.id });
+    this.enter(t, this.v < 6.1 ? 'kvm_mmu_free_page' : 'kvm_mmu_free_shadow_page', this.frameArgs ? { sp: sp.id } : undefined);
     if (sp.rootCount) this.violate('RT-2', `sp#${sp.id} freed with root_count ${sp.rootCount}`, [`sp#${sp.id}`]);
     if (this.p.prepareCommit && !sp.tdp && this.s.flushPending) this.violate('FZ-4', `sp#${sp.id} freed before the remote TLB flush that must follow its prepare`, [`sp#${sp.id}`]);
     if (sp.inHash) {
@@ -1266,7 +1282,7 @@ export class Kvm {
   /** kvm_mmu_commit_zap_page: one remote flush, then free everything on the list. */
   commitZap(t: ThreadCtx, list: Sp[]): void {
     if (!list.length) return;
-    this.enter(t, 'kvm_mmu_commit_zap_page', { pages: list.length });
+    this.enter(t, 'kvm_mmu_commit_zap_page', this.frameArgs ? { pages: list.length } : undefined);
     this.kvmFlushRemoteTlbs(t);
     for (const sp of list.splice(0)) { this.s.lockOps++; this.freePage(t, sp); }
     this.leave(t);
@@ -1280,14 +1296,14 @@ export class Kvm {
   rootRef(sp: Sp, delta: number, holder?: string): void {
     const old = sp.rootCount;
     sp.rootCount += delta;
-    if (this.tr) this.fx({ kind: 'root-ref', sp: sp.id, field: sp.tdp && this.v >= 5.15 ? 'tdp_mmu_root_count' : 'root_count', old, new: sp.rootCount, holder }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'root-ref', sp: sp.id, field: sp.tdp && this.v >= 5.15 ? 'tdp_mmu_root_count' : 'root_count', old, new: sp.rootCount, holder }); else this.quiet(ACC.SPS);
   }
 
   /** kvm_tdp_mmu_get_root: refcount_inc_not_zero (5.15/5.17 also refuse invalid roots). */
   tdpGetRoot(t: ThreadCtx, sp: Sp, holder: string): boolean {
     if (sp.rootCount === 0) return false;
     if (this.p.tdpRootModel === '5.15' && sp.invalid) return false;
-    this.enter(t, 'kvm_tdp_mmu_get_root', { root: sp.id });
+    this.enter(t, 'kvm_tdp_mmu_get_root', this.frameArgs ? { root: sp.id } : undefined);
     this.rootRef(sp, 1, holder);
     this.leave(t);
     return true;
@@ -1311,7 +1327,7 @@ export class Kvm {
         const child = this.childOf(val);
         this.setSpte(sp, i, 0);
         if (child) {
-          this.enter(t, 'handle_removed', { pt: child.id });
+          this.enter(t, 'handle_removed', this.frameArgs ? { pt: child.id } : undefined);
           n += this.tdpZapTree(t, child, true);
           this.leave(t);
         }
@@ -1330,7 +1346,7 @@ export class Kvm {
 
   /** kvm_tdp_mmu_put_root. */
   *tdpPutRoot(t: ThreadCtx, sp: Sp, holder: string): Gen {
-    this.enter(t, 'kvm_tdp_mmu_put_root', { root: sp.id });
+    this.enter(t, 'kvm_tdp_mmu_put_root', this.frameArgs ? { root: sp.id } : undefined);
     this.rootRef(sp, -1, holder);
     if (sp.rootCount === 0) {
       const model = this.p.tdpRootModel;
@@ -1353,7 +1369,7 @@ export class Kvm {
   }
 
   scheduleZap(t: ThreadCtx, sp: Sp): void {
-    this.enter(t, 'tdp_mmu_schedule_zap_root', { root: sp.id });
+    this.enter(t, 'tdp_mmu_schedule_zap_root', this.frameArgs ? { root: sp.id } : undefined);
     this.s.workQueue.push(sp.id);
     this.vmField('tdp_mmu_zap_wq', 'queue', sp.id);
     this.leave(t);
@@ -1361,7 +1377,7 @@ export class Kvm {
 
   /** kvm_tdp_mmu_get_vcpu_root_hpa / kvm_tdp_mmu_alloc_root. */
   tdpAllocRoot(t: ThreadCtx, v: Vcpu): Sp {
-    this.enter(t, 'tdp_get_root', { vcpu: v.id });
+    this.enter(t, 'tdp_get_root', this.frameArgs ? { vcpu: v.id } : undefined);
     const role = this.tdpRootRole();
     for (const id of this.s.tdpRoots) {
       const r = this.s.sps.get(id)!;
@@ -1379,7 +1395,7 @@ export class Kvm {
 
   /** kvm_tdp_mmu_map: walk down from the root, creating tables, install the leaf. */
   tdpMap(t: ThreadCtx, root: Sp, gfn: number, pfn: number, writable: boolean, dirty: boolean): void {
-    this.enter(t, 'kvm_tdp_mmu_map', !this.shareFrames ? { gfn: hex(gfn), root: root.id } : undefined);
+    this.enter(t, 'kvm_tdp_mmu_map', this.frameArgs ? { gfn: hex(gfn), root: root.id } : undefined);
     let sp = root;
     for (let level = 4; level > 1; level--) {
       const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
@@ -1524,7 +1540,7 @@ export class Kvm {
   *mmuReload(t: ThreadCtx, v: Vcpu): Gen {
     const l2 = v.guestMode && this.cfg.mmu === 'nested';
     if ((l2 ? v.l2Root : v.root) >= 0) return;
-    this.enter(t, 'kvm_mmu_load', { vcpu: v.id });
+    this.enter(t, 'kvm_mmu_load', this.frameArgs ? { vcpu: v.id } : undefined);
     const kind = this.mmuKind(v);
     this.enter(t, kind === 'shadow' ? 'mmu_alloc_shadow_roots' : 'mmu_alloc_direct_roots');
     yield* this.lock(t, kind === 'tdp' && this.v >= 6.19 ? 'read' : 'write');
@@ -1556,7 +1572,7 @@ export class Kvm {
     else { old = v.prev[slot].hpa; v.prev[slot].hpa = id; }
     // TL-2: a newly loaded root owes a flush of the current context before the next guest entry
     if ((slot === 'current' || slot === 'l2') && id >= 0) { this.s.wr |= ACC.VCPUS; v.loadFlushPending = true; }
-    if (this.tr) this.fx({ kind: 'vcpu-root', vcpu: v.id, slot: slot === 'l2' ? 'current' : typeof slot === 'number' ? (`prev${slot}` as `prev${number}`) : 'current', old: old >= 0 ? `sp#${old}` : null, new: id >= 0 ? `sp#${id}` : null }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'vcpu-root', vcpu: v.id, slot: slot === 'l2' ? 'current' : typeof slot === 'number' ? (`prev${slot}` as `prev${number}`) : 'current', old: old >= 0 ? `sp#${old}` : null, new: id >= 0 ? `sp#${id}` : null }); else this.quiet(ACC.VCPUS);
   }
 
   guestTopLevel(gfn: number): number { return this.s.guestPt.get(gfn)?.level ?? 4; }
@@ -1588,7 +1604,7 @@ export class Kvm {
 
   /** kvm_mmu_page_fault and the per-MMU fault handlers, with the notifier-sequence retry. */
   *pageFault(t: ThreadCtx, v: Vcpu, addr: number, write: boolean): Gen {
-    this.enter(t, 'kvm_mmu_page_fault', !this.shareFrames ? { addr: hex(addr), write } : undefined);
+    this.enter(t, 'kvm_mmu_page_fault', this.frameArgs ? { addr: hex(addr), write } : undefined);
     for (let attempt = 0; attempt < 8; attempt++) {
       if ((v.guestMode && this.cfg.mmu === 'nested' ? v.l2Root : v.root) < 0) yield* this.mmuReload(t, v);
       const kind = this.mmuKind(v);
@@ -1607,7 +1623,7 @@ export class Kvm {
     const inner = kind === 'nested-l2' || this.v < 5.10 ? null : tdp && this.v >= 6.19 ? 'kvm_tdp_mmu_page_fault' : 'direct_page_fault';
     const fname = inner ?? outer;
     this.enter(t, outer);
-    if (inner) this.enter(t, inner, !this.shareFrames ? { gfn: hex(gfn) } : undefined);
+    if (inner) this.enter(t, inner, this.frameArgs ? { gfn: hex(gfn) } : undefined);
     const slot = this.slotOfGfn(gfn);
     if (!slot || slot.invalid) { this.note(`gfn ${hex(gfn)}: no memslot (emulated MMIO)`); if (inner) this.leave(t); this.leave(t); return 'mmio'; }
     const noRetry = this.bug === 'gup-no-seq-retry';
@@ -1651,7 +1667,7 @@ export class Kvm {
       if (obs) return true;
     } else if (root.invalid && !root.tdp) return true;
     if (noRetry) return false;
-    this.enter(t, 'retry', !this.shareFrames ? { seq } : undefined);
+    this.enter(t, 'retry', this.frameArgs ? { seq } : undefined);
     let r = this.s.seq !== seq;
     if (this.s.inProgress) {
       if (this.v >= 5.12 && this.s.rangeStart >= 0) {
@@ -1667,7 +1683,7 @@ export class Kvm {
 
   /** __direct_map / direct_map on the shadow MMU. */
   directMap(t: ThreadCtx, v: Vcpu, root: Sp, gfn: number, pfn: number, writable: boolean, dirty: boolean, nested: boolean): void {
-    this.enter(t, nested ? 'FNAME(fetch)' : 'direct_map', !this.shareFrames ? { gfn: hex(gfn) } : undefined);
+    this.enter(t, nested ? 'FNAME(fetch)' : 'direct_map', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     let sp = root;
     for (let level = sp.level; level > 1; level--) {
       const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
@@ -1686,7 +1702,7 @@ export class Kvm {
 
   /** FNAME(page_fault) for shadow paging: walk the guest tables, then FNAME(fetch). */
   *shadowFault(t: ThreadCtx, v: Vcpu, gva: number, write: boolean): Gen<string> {
-    this.enter(t, 'FNAME(page_fault)', !this.shareFrames ? { gva: hex(gva), write } : undefined);
+    this.enter(t, 'FNAME(page_fault)', this.frameArgs ? { gva: hex(gva), write } : undefined);
     // FNAME(walk_addr)
     const path: Array<{ table: number; level: number; i: number; e: GuestPte }> = [];
     let table = v.cr3;
@@ -1748,7 +1764,7 @@ export class Kvm {
 
   /** vcpu_enter_guest: service requests, kvm_mmu_reload, enter. */
   *vcpuEnterGuest(t: ThreadCtx, v: Vcpu): Gen {
-    this.enter(t, 'vcpu_enter_guest', { vcpu: v.id });
+    this.enter(t, 'vcpu_enter_guest', this.frameArgs ? { vcpu: v.id } : undefined);
     // requests posted while this vCPU was servicing earlier ones cancel the entry and loop again
     for (let round = 0; round < 16; round++) {
       yield* this.serviceRequests(t, v);
@@ -1804,7 +1820,7 @@ export class Kvm {
         if (hva !== undefined) { const e = this.hpte(hva); if (e !== 0 && Math.floor(e / 4) === tr.pfn) this.setHpte(hva, Math.floor(e / 4) * 4 + 1 + (write || (e % 4) >= 2 ? 2 : 0)); }
         if (v.tlb.length >= 64) v.tlb.shift();
         v.tlb.push({ tag, key: addr, pfn: tr.pfn, w: tr.w });
-        if (this.tr) this.fx({ kind: 'tlb-fill', vcpu: v.id, tag: `sp#${tag}`, gfn: addr, pfn: tr.pfn, writable: tr.w }); else this.nEff++;
+        if (this.tr) this.fx({ kind: 'tlb-fill', vcpu: v.id, tag: `sp#${tag}`, gfn: addr, pfn: tr.pfn, writable: tr.w }); else this.quiet(ACC.VCPUS);
         return;
       }
       this.s.wr |= ACC.VCPUS; v.inGuest = false;
@@ -1816,7 +1832,7 @@ export class Kvm {
   /** kvm_mmu_free_roots / mmu_free_roots with a mask of slots: 'current', 0..2 for prev roots. */
   *freeRoots(t: ThreadCtx, v: Vcpu, slots: Array<'current' | 'l2' | number>): Gen {
     if (!slots.length) return;
-    this.enter(t, 'free_roots', { vcpu: v.id, mask: slots.join(',') });
+    this.enter(t, 'free_roots', this.frameArgs ? { vcpu: v.id, mask: slots.join(',') } : undefined);
     const tdp = this.mmuKind(v) === 'tdp';
     yield* this.lock(t, tdp && this.v >= 6.19 ? 'read' : 'write');
     const list: Sp[] = [];
@@ -1826,7 +1842,7 @@ export class Kvm {
       const sp = this.s.sps.get(id);
       this.setRoot(v, slot, -1);
       if (!sp) { this.violate('RT-2', `vcpu${v.id} held a freed root sp#${id}`, [`sp#${id}`]); continue; }
-      this.enter(t, this.v >= 4.19 ? 'mmu_free_root_page' : 'free_roots', { root: id });
+      this.enter(t, this.v >= 4.19 ? 'mmu_free_root_page' : 'free_roots', this.frameArgs ? { root: id } : undefined);
       if (sp.tdp) yield* this.tdpPutRoot(t, sp, `vcpu${v.id}`);
       else {
         this.rootRef(sp, -1, `vcpu${v.id}`);
@@ -1843,7 +1859,7 @@ export class Kvm {
   }
 
   *mmuUnload(t: ThreadCtx, v: Vcpu): Gen {
-    this.enter(t, 'kvm_mmu_unload', { vcpu: v.id });
+    this.enter(t, 'kvm_mmu_unload', this.frameArgs ? { vcpu: v.id } : undefined);
     const slots: Array<'current' | 'l2' | number> = ['current'];
     for (let i = 0; i < v.prev.length; i++) slots.push(i);
     if (v.l2Root >= 0) slots.push('l2');
@@ -1859,7 +1875,7 @@ export class Kvm {
 
   /** kvm_mmu_free_obsolete_roots (5.18+). */
   *freeObsoleteRoots(t: ThreadCtx, v: Vcpu): Gen {
-    this.enter(t, 'kvm_mmu_free_obsolete_roots', { vcpu: v.id });
+    this.enter(t, 'kvm_mmu_free_obsolete_roots', this.frameArgs ? { vcpu: v.id } : undefined);
     this.enter(t, '__kvm_mmu_free_obsolete_roots');
     const slots: Array<'current' | 'l2' | number> = [];
     if (this.isObsoleteRoot(v.root)) slots.push('current');
@@ -1883,7 +1899,7 @@ export class Kvm {
   syncRoots(t: ThreadCtx, v: Vcpu): void {
     const root = this.s.sps.get(v.root);
     if (!root || root.direct || !root.unsyncChildren) return;
-    this.enter(t, 'kvm_mmu_sync_roots', { root: root.id });
+    this.enter(t, 'kvm_mmu_sync_roots', this.frameArgs ? { root: root.id } : undefined);
     this.enter(t, 'mmu_sync_children');
     const vec: Array<{ sp: Sp; leaf: boolean }> = [];
     this.unsyncWalk(root, vec);
@@ -1907,7 +1923,7 @@ export class Kvm {
    */
   syncPage(t: ThreadCtx, sp: Sp): boolean {
     if (this.v >= 5.15) this.unlinkUnsync(t, sp);
-    this.enter(t, 'kvm_sync_page', { sp: sp.id });
+    this.enter(t, 'kvm_sync_page', this.frameArgs ? { sp: sp.id } : undefined);
     // 3.x and 6.19 split the work into __kvm_sync_page (hidden where it does not exist)
     this.enter(t, '__kvm_sync_page');
     this.unlinkUnsync(t, sp);
@@ -1928,11 +1944,11 @@ export class Kvm {
 
   *loadCr3(t: ThreadCtx, v: Vcpu, gfn: number): Gen {
     const kind = this.mmuKind(v);
-    this.enter(t, 'kvm_set_cr3', { cr3: hex(gfn) });
+    this.enter(t, 'kvm_set_cr3', this.frameArgs ? { cr3: hex(gfn) } : undefined);
     this.s.wr |= ACC.VCPUS; v.cr3 = gfn;
     if (kind !== 'shadow') { this.requestVcpu(v, 'KVM_REQ_TLB_FLUSH_GUEST'); this.leave(t); return; }
     if (this.p.prevRoots > 0) {
-      this.enter(t, 'kvm_mmu_new_pgd', { pgd: hex(gfn) });
+      this.enter(t, 'kvm_mmu_new_pgd', this.frameArgs ? { pgd: hex(gfn) } : undefined);
       this.enter(t, 'fast_pgd_switch');
       const k = v.prev.findIndex((p) => p.hpa >= 0 && p.pgd === gfn && !this.isObsoleteRoot(p.hpa));
       const curHpa = v.root, curPgd = v.rootPgd;
@@ -1964,7 +1980,7 @@ export class Kvm {
   }
 
   *flushGuest(t: ThreadCtx, v: Vcpu): Gen {
-    this.enter(t, 'kvm_vcpu_flush_tlb_guest', { vcpu: v.id });
+    this.enter(t, 'kvm_vcpu_flush_tlb_guest', this.frameArgs ? { vcpu: v.id } : undefined);
     if (this.mmuKind(v) === 'shadow') {
       yield* this.lock(t, 'write');
       this.syncRoots(t, v);
@@ -1975,7 +1991,7 @@ export class Kvm {
   }
 
   *invlpg(t: ThreadCtx, v: Vcpu, gva: number): Gen {
-    this.enter(t, 'kvm_mmu_invlpg', { gva: hex(gva) });
+    this.enter(t, 'kvm_mmu_invlpg', this.frameArgs ? { gva: hex(gva) } : undefined);
     if (this.mmuKind(v) === 'shadow') {
       yield* this.lock(t, 'write');
       const tr = this.translate(v.root, gva);
@@ -1987,7 +2003,7 @@ export class Kvm {
   }
 
   *setCr(t: ThreadCtx, v: Vcpu, bits: Record<string, boolean>, fn: string): Gen {
-    this.enter(t, fn, { vcpu: v.id });
+    this.enter(t, fn, this.frameArgs ? { vcpu: v.id } : undefined);
     const before = this.encodeRole(this.roleFields(1, false, v, false));
     const pgeChanged = bits.cr4_pge !== undefined && bits.cr4_pge !== v.modeBits.cr4_pge;
     this.s.wr |= ACC.VCPUS; Object.assign(v.modeBits, bits);
@@ -2011,7 +2027,7 @@ export class Kvm {
     else pt.entries.delete(index);
     this.s.wr |= ACC.GUEST_PT; // guest memory: no trace effect
     if (!tracked.length || tracked.every((sp) => sp.unsync)) { this.note(`guest writes gfn ${hex(gfn)}[${index}] directly (not write-protected)`); return; }
-    this.enter(t, this.v >= 6.1 ? 'kvm_mmu_track_write' : 'kvm_mmu_pte_write', { gfn: hex(gfn), index });
+    this.enter(t, this.v >= 6.1 ? 'kvm_mmu_track_write' : 'kvm_mmu_pte_write', this.frameArgs ? { gfn: hex(gfn), index } : undefined);
     yield* this.lock(t, 'write');
     this.stat('mmu_pte_write');
     const list: Sp[] = [];
@@ -2033,30 +2049,30 @@ export class Kvm {
   // ioctl paths
   // ----------------------------------------------------------------------------------------------
   *memslotCreate(t: ThreadCtx, m: MemslotConfig): Gen {
-    this.enter(t, 'kvm_set_memory_region', { slot: m.id });
+    this.enter(t, 'kvm_set_memory_region', this.frameArgs ? { slot: m.id } : undefined);
     this.s.memslots.push(this.makeSlot(m));
     this.addRegion(this.s, m);
     this.s.memslots.sort((a, b) => a.id - b.id);
-    if (this.tr) this.fx({ kind: 'memslot', id: m.id, action: 'create' }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'memslot', id: m.id, action: 'create' }); else this.quiet(ACC.SLOTS);
     this.leave(t);
     yield { point: 'kvm_set_memory_region:done' };
   }
 
   *memslotDelete(t: ThreadCtx, id: number, moveTo: number | null): Gen {
-    this.enter(t, 'kvm_set_memory_region', { slot: id });
+    this.enter(t, 'kvm_set_memory_region', this.frameArgs ? { slot: id } : undefined);
     const slot = this.s.memslots.find((m) => m.id === id);
     if (!slot) { this.note(`no memslot ${id}`); this.leave(t); return; }
     slot.invalid = true;
-    if (this.tr) this.fx({ kind: 'memslot', id, action: 'invalidate' }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'memslot', id, action: 'invalidate' }); else this.quiet(ACC.SLOTS);
     yield { point: 'kvm_set_memory_region:invalid slot installed' };
     // synchronize_srcu: faults that still see the old slot finish before the flush
     if (this.s.srcuReaders) yield { point: 'kvm_set_memory_region:synchronize_srcu', wait: () => this.s.srcuReaders === 0 };
-    this.enter(t, 'kvm_arch_flush_shadow_memslot', { slot: id });
+    this.enter(t, 'kvm_arch_flush_shadow_memslot', this.frameArgs ? { slot: id } : undefined);
     if (this.p.fastZap === 'none' || this.bug === 'slow-zap-all') yield* this.zapAll(t);
     else yield* this.zapAllFast(t);
     this.leave(t);
     this.s.memslots.splice(this.s.memslots.indexOf(slot), 1);
-    if (this.tr) this.fx({ kind: 'memslot', id, action: moveTo === null ? 'delete' : 'move' }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'memslot', id, action: moveTo === null ? 'delete' : 'move' }); else this.quiet(ACC.SLOTS);
     if (moveTo !== null) this.s.memslots.push(this.makeSlot({ id, baseGfn: moveTo, npages: slot.npages, hva: slot.hva, flags: slot.flags }));
     this.leave(t);
   }
@@ -2128,7 +2144,7 @@ export class Kvm {
       if (!r || !r.scheduledToZap) continue;
       r.scheduledToZap = false;
       this.s.wr |= ACC.SPS;
-      this.enter(t, 'tdp_mmu_zap_root', { root: id });
+      this.enter(t, 'tdp_mmu_zap_root', this.frameArgs ? { root: id } : undefined);
       const n = this.tdpZapTree(t, r, false);
       if (n && this.p.tdpRootModel === '5.15') this.kvmFlushRemoteTlbs(t);
       this.leave(t);
@@ -2149,11 +2165,11 @@ export class Kvm {
     if (id === undefined) return;
     this.s.wr |= ACC.WORKQ; // dequeued without a trace effect
     this.workerBusy = true;
-    this.enter(t, 'tdp_mmu_zap_root_work', { root: id });
+    this.enter(t, 'tdp_mmu_zap_root_work', this.frameArgs ? { root: id } : undefined);
     yield* this.lock(t, 'read');
     const r = this.s.sps.get(id);
     if (r) {
-      this.enter(t, 'tdp_mmu_zap_root', { root: id });
+      this.enter(t, 'tdp_mmu_zap_root', this.frameArgs ? { root: id } : undefined);
       this.tdpZapTree(t, r, false);
       this.leave(t);
       yield* this.tdpPutRoot(t, r, 'tdp_mmu_zap_wq');
@@ -2235,7 +2251,7 @@ export class Kvm {
 
   /** kvm_mmu_change_mmu_pages. */
   *changeMmuPages(t: ThreadCtx, goal: number): Gen {
-    this.enter(t, 'kvm_mmu_change_mmu_pages', { goal });
+    this.enter(t, 'kvm_mmu_change_mmu_pages', this.frameArgs ? { goal } : undefined);
     yield* this.lock(t, 'write');
     const list: Sp[] = [];
     if (this.v < 3) {
@@ -2278,7 +2294,7 @@ export class Kvm {
 
   /** mmu_unshadow / kvm_mmu_unprotect_page: zap every indirect page of gfn, walking its hash bucket. */
   *unprotectPage(t: ThreadCtx, gfn: number): Gen {
-    this.enter(t, 'unprotect', { gfn: hex(gfn) });
+    this.enter(t, 'unprotect', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     yield* this.lock(t, 'write');
     const b = this.hashBucket(gfn);
     const list: Sp[] = [];
@@ -2315,7 +2331,7 @@ export class Kvm {
   }
 
   *zapGfnRange(t: ThreadCtx, start: number, end: number): Gen {
-    this.enter(t, 'kvm_zap_gfn_range', { start: hex(start), end: hex(end) });
+    this.enter(t, 'kvm_zap_gfn_range', this.frameArgs ? { start: hex(start), end: hex(end) } : undefined);
     yield* this.lock(t, 'write');
     this.invalidateBegin(t, start, end, true);
     const n = this.unmapGfnRange(t, start, end, true);
@@ -2382,7 +2398,7 @@ export class Kvm {
 
   /** kvm_unmap_gfn_range (kvm_unmap_hva_range before 5.15): zap both MMUs for [start, end). */
   unmapGfnRange(t: ThreadCtx, start: number, end: number, fromZapRange = false): number {
-    this.enter(t, 'unmap', { start: hex(start), end: hex(end) });
+    this.enter(t, 'unmap', this.frameArgs ? { start: hex(start), end: hex(end) } : undefined);
     let n = 0;
     // shadow MMU: every rmap level
     for (const slot of this.s.memslots) {
@@ -2395,7 +2411,7 @@ export class Kvm {
           if (level > 1 && gfn !== lo && gfn % 2 ** (9 * (level - 1)) !== 0) continue;
           const idx = this.rmapIndex(slot, gfn, level);
           if (!a[idx]) continue;
-          this.enter(t, 'unmap_rmap', { gfn: hex(gfn), level });
+          this.enter(t, 'unmap_rmap', this.frameArgs ? { gfn: hex(gfn), level } : undefined);
           for (const sptep of this.listEntries(a[idx])) {
             const sp = this.s.sps.get(sptepSp(sptep));
             if (sp) { this.zapPte(t, sp, sptepIndex(sptep)); n++; }
@@ -2457,7 +2473,7 @@ export class Kvm {
   }
 
   *invalidateRangeStart(t: ThreadCtx, hvaPage: number, npages: number): Gen {
-    this.enter(t, 'kvm_mmu_notifier_invalidate_range_start', { hva: hex(hvaPage * 4096), npages });
+    this.enter(t, 'kvm_mmu_notifier_invalidate_range_start', this.frameArgs ? { hva: hex(hvaPage * 4096), npages } : undefined);
     yield* this.lock(t, 'write');
     this.invalidateBegin(t, hvaPage, hvaPage + npages, false);
     this.notifierUnmap(t, hvaPage, npages);
@@ -2467,7 +2483,7 @@ export class Kvm {
   }
 
   *invalidateRangeEnd(t: ThreadCtx, hvaPage: number, npages: number): Gen {
-    this.enter(t, 'kvm_mmu_notifier_invalidate_range_end', { hva: hex(hvaPage * 4096), npages });
+    this.enter(t, 'kvm_mmu_notifier_invalidate_range_end', this.frameArgs ? { hva: hex(hvaPage * 4096), npages } : undefined);
     yield* this.lock(t, 'write');
     this.invalidateEnd(t);
     this.unlock(t);
@@ -2475,7 +2491,7 @@ export class Kvm {
   }
 
   *invalidatePage(t: ThreadCtx, hvaPage: number): Gen {
-    this.enter(t, 'kvm_mmu_notifier_invalidate_page', { hva: hex(hvaPage * 4096) });
+    this.enter(t, 'kvm_mmu_notifier_invalidate_page', this.frameArgs ? { hva: hex(hvaPage * 4096) } : undefined);
     yield* this.lock(t, 'write');
     const old = this.s.seq;
     this.s.seq++;
@@ -2488,14 +2504,14 @@ export class Kvm {
 
   /** Primary MMU unmaps: range_start, clear PTEs (drop their references), range_end. */
   *hostUnmap(t: ThreadCtx, hvaPage: number, npages: number): Gen {
-    this.enter(t, 'try_to_unmap', { hva: hex(hvaPage * 4096), npages });
+    this.enter(t, 'try_to_unmap', this.frameArgs ? { hva: hex(hvaPage * 4096), npages } : undefined);
     if (this.v < 2.63 && npages === 1) yield* this.invalidatePage(t, hvaPage);
     else yield* this.invalidateRangeStart(t, hvaPage, npages);
     for (let h = hvaPage; h < hvaPage + npages; h++) {
       const e = this.hpte(h);
       if (e === 0) continue;
       this.setHpte(h, 0);
-      if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: `pfn ${hex(Math.floor(e / 4))}`, new: 'none' }); else this.nEff++;
+      if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: `pfn ${hex(Math.floor(e / 4))}`, new: 'none' }); else this.quiet(ACC.HOST);
       this.refAdjust(Math.floor(e / 4), -1);
     }
     yield { point: 'try_to_unmap:ptes cleared' };
@@ -2505,7 +2521,7 @@ export class Kvm {
 
   /** The page at hva is freed (or swapped) once nobody holds a reference. MN-4: nothing may map it. */
   hostFree(t: ThreadCtx, hvaPage: number, to: number): void {
-    this.enter(t, to === 2 ? 'swap_writepage' : 'free_page', { hva: hex(hvaPage * 4096) });
+    this.enter(t, to === 2 ? 'swap_writepage' : 'free_page', this.frameArgs ? { hva: hex(hvaPage * 4096) } : undefined);
     const pfn = this.lastPfn(hvaPage);
     if (!pfn || this.hpte(hvaPage) !== 0) { this.note('page still mapped by the host: not freed'); this.leave(t); return; }
     const ref = this.pageRef(pfn);
@@ -2513,7 +2529,7 @@ export class Kvm {
     const old = this.pageState(pfn);
     this.s.host.state[pfn - PFN_FIRST] = to;
     const names = ['in-use', 'free', 'swapped', 'reused'];
-    if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'state', old: names[old], new: names[to] }); else this.nEff++;
+    if (this.tr) this.fx({ kind: 'host-page', pfn, field: 'state', old: names[old], new: names[to] }); else this.quiet(ACC.HOST);
     if (this.auditEvents && this.pfnMapCount(pfn)) this.violate('MN-4', `host freed pfn ${hex(pfn)} while ${this.pfnMapCount(pfn)} SPTE(s) still map it`, [`pfn ${hex(pfn)}`, ...this.spteMappers(pfn)]);
     this.leave(t);
   }
@@ -2550,7 +2566,7 @@ export class Kvm {
   /** clear_flush_young / clear_young / test_young notifiers -> kvm_age_gfn / kvm_test_age_gfn. */
   *age(t: ThreadCtx, hvaPage: number, npages: number, mode: 'clear_flush' | 'clear' | 'test', fastOnly: boolean): Gen<boolean> {
     const notifier = mode === 'clear_flush' ? 'kvm_mmu_notifier_clear_flush_young' : mode === 'clear' ? 'kvm_mmu_notifier_clear_young' : 'kvm_mmu_notifier_test_young';
-    this.enter(t, notifier, { hva: hex(hvaPage * 4096), npages, fastOnly });
+    this.enter(t, notifier, this.frameArgs ? { hva: hex(hvaPage * 4096), npages, fastOnly } : undefined);
     const lockless = this.p.locklessAging;
     if (!lockless) yield* this.lock(t, 'write');
     let young = false;
@@ -2559,7 +2575,7 @@ export class Kvm {
     const truth = ranges.some(([, lo, hi]) => this.anyYoung(lo, hi, false));
     if (this.v >= 5.15) this.enter(t, 'kvm_handle_hva_range');
     for (const [, lo, hi] of ranges) {
-      this.enter(t, test ? 'test_age' : 'age', { start: hex(lo), end: hex(hi) });
+      this.enter(t, test ? 'test_age' : 'age', this.frameArgs ? { start: hex(lo), end: hex(hi) } : undefined);
       if (this.tdpOn) {
         this.enter(t, this.v >= 6.19 ? 'kvm_tdp_mmu_age_gfn_range' : test ? 'kvm_tdp_mmu_test_age_gfn' : 'kvm_tdp_mmu_age_gfn_range');
         const validOnly = this.v >= 6.19 && !(this.testFaults !== null && this.testFaults.agingVisitsInvalidRoots);
@@ -2606,7 +2622,7 @@ export class Kvm {
   /** Shadow-MMU aging over the rmaps of [lo, hi). Lockless eras read single-entry heads directly. */
   ageRmaps(t: ThreadCtx, lo: number, hi: number, test: boolean, fastOnly: boolean, lockless: boolean): boolean {
     let young = false;
-    this.enter(t, test ? 'test_age_rmap' : 'age_rmap', { start: hex(lo), end: hex(hi) });
+    this.enter(t, test ? 'test_age_rmap' : 'age_rmap', this.frameArgs ? { start: hex(lo), end: hex(hi) } : undefined);
     for (const slot of this.s.memslots) {
       for (let level = 1; level <= 3; level++) {
         const a = slot.rmap[level - 1];
@@ -2642,11 +2658,11 @@ export class Kvm {
 
   /** An LRU aging pass: the primary PTE's young bit, then the secondary MMU via the notifier. */
   *ageLru(t: ThreadCtx, hvaPage: number, npages: number, fastOnly: boolean): Gen {
-    this.enter(t, 'lru_gen_look_around', { hva: hex(hvaPage * 4096), npages });
+    this.enter(t, 'lru_gen_look_around', this.frameArgs ? { hva: hex(hvaPage * 4096), npages } : undefined);
     for (let h = hvaPage; h < hvaPage + npages; h++) {
       const e = this.hpte(h);
       let hostYoung = false;
-      if (e !== 0 && (e % 2) === 1) { hostYoung = true; this.setHpte(h, e - 1); if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: 'young', new: 'old' }); else this.nEff++; }
+      if (e !== 0 && (e % 2) === 1) { hostYoung = true; this.setHpte(h, e - 1); if (this.tr) this.fx({ kind: 'host-pte', hva: h * 4096, old: 'young', new: 'old' }); else this.quiet(ACC.HOST); }
       const kvmYoung: boolean = yield* this.age(t, h, 1, 'clear', fastOnly);
       this.note(`page at hva ${hex(h * 4096)} judged ${hostYoung || kvmYoung ? 'hot' : 'cold'}`);
     }

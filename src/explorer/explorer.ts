@@ -239,7 +239,7 @@ export function explore(options: ExploreOptions): ExploreResult {
   // The whole-state audit runs once per distinct state (auditState() below), not after every step: a
   // revisited state was audited at its first visit.
   const auditStates = (options.audit ?? 'full') === 'full';
-  const engine = options.create({ ...options.engine, trace: 'full', audit: 'events', history: true, snapshotEvery: 1, traceHash: false });
+  const engine = options.create({ ...options.engine, trace: 'explore', audit: 'events', history: true, snapshotEvery: 1, traceHash: false });
   // the threads that are choices in their own right: the scenario's, plus (unless helpers: 'last')
   // those the engine adds itself
   const own = new Set(options.helpers === 'last' ? options.engine.threads.map((t) => t.id) : engine.view().threads.map((t) => t.id));

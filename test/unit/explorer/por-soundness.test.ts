@@ -43,7 +43,7 @@ const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shad
 
 
 const configOf = (c: (typeof CASES)[number]) => vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
-const engineFor = (c: (typeof CASES)[number]): EngineInternals => createEngine({ config: configOf(c), threads: c.threads() });
+const engineFor = (c: (typeof CASES)[number], trace: 'full' | 'explore' = 'full'): EngineInternals => createEngine({ config: configOf(c), threads: c.threads(), trace });
 
 /** Plain JSON of any state part (Maps, Sets and typed arrays included). */
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => {
@@ -77,18 +77,18 @@ function categories(s: VmState, workerBusy: boolean): Map<number, string> {
 const NAMES = new Map<number, string>(Object.entries(ACC).map(([k, v]) => [v, k]));
 
 for (const c of CASES) {
-  test(`${c.era} ${c.mmu}: every state category a step changes is among its recorded writes`, () => {
+  for (const trace of ['full', 'explore'] as const) test(`${c.era} ${c.mmu}: every state category a step changes is among its recorded writes (trace ${trace})`, () => {
     let steps = 0;
     const cats = new Set<number>();
     for (let seed = 1; seed <= 12; seed++) {
-      const e = engineFor(c);
+      const e = engineFor(c, trace);
       const next = rng(seed);
       while (!e.isDone() && e.position < 120) {
         const r = e.runnableThreads();
         if (!r.length) break;
         const before = categories(e.kvm.raw, e.kvm.workerBusy);
         const rec = e.step(r[Math.floor(next() * r.length)]!);
-        assert.ok(rec.access, 'a fully traced step carries access masks');
+        assert.ok(rec.access, 'a step carries access masks');
         const after = categories(e.kvm.raw, e.kvm.workerBusy);
         for (const [cat, text] of after) {
           if (text === before.get(cat)) continue;
@@ -100,6 +100,28 @@ for (const c of CASES) {
     }
     assert.ok(steps > 100, `only ${steps} steps`);
     assert.ok(cats.size >= 3, `only ${[...cats].map((x) => NAMES.get(x)).join(', ')} changed`);
+  });
+
+  test(`${c.era} ${c.mmu}: untraced ('explore') steps record the same masks and reach the same states as traced ones`, () => {
+    let steps = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const traced = engineFor(c, 'full'), quiet = engineFor(c, 'explore');
+      const next = rng(seed * 13);
+      while (!traced.isDone() && traced.position < 120) {
+        const r = traced.runnableThreads();
+        assert.deepEqual(quiet.runnableThreads(), r);
+        if (!r.length) break;
+        const t = r[Math.floor(next() * r.length)]!;
+        const a = traced.step(t), b = quiet.step(t);
+        assert.equal(b.events.length, 0, 'explore mode builds no events');
+        assert.deepEqual(b.access, a.access, `seed ${seed} step ${a.index} (${t} -> ${a.stoppedAt})`);
+        assert.equal(b.stoppedAt, a.stoppedAt);
+        assert.deepEqual(b.violations.map((v) => v.id), a.violations.map((v) => v.id));
+        assert.equal(quiet.stateKey(), traced.stateKey(), `seed ${seed} step ${a.index}`);
+        steps++;
+      }
+    }
+    assert.ok(steps > 100, `only ${steps} steps`);
   });
 
   test(`${c.era} ${c.mmu}: steps whose footprints are independent commute`, () => {
@@ -170,11 +192,11 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.kvmmmu.yaml'))
 // pages, prev roots): random schedules of each, writes checked the same way.
 const scenarios = path.join(dir, '..');
 for (const file of fs.readdirSync(scenarios).filter((f) => f.endsWith('.kvmmmu.yaml'))) {
-  test(`${file}: every state category a step changes is among its recorded writes (random schedules)`, () => {
+  test(`${file}: every state category a step changes is among its recorded writes (random schedules, traced and untraced)`, () => {
     const { options } = prepareExploration(fs.readFileSync(path.join(scenarios, file), 'utf8'));
     let steps = 0;
     for (let seed = 1; seed <= 4; seed++) {
-      const e = createEngine({ ...options.engine, audit: 'events' });
+      const e = createEngine({ ...options.engine, audit: 'events', trace: seed % 2 ? 'full' : 'explore' });
       const next = rng(seed * 31);
       while (!e.isDone() && e.position < 200) {
         const r = e.runnableThreads();
