@@ -95,11 +95,11 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
   } else sink.n(-1);
   const spt = sp.spt;
   if (!spt) { sink.n(-1); return; }
-  if (sink.cached && sp.ver > 0) {
-    // leaf entries as one cached sub-hash; non-leaf entries name a page, renumbered on every walk
-    const c = scanSpt(kvm, sp);
-    sink.n(c.leafH1); sink.n(c.leafH2);
-    const nl = c.nonLeaf;
+  if (sink.cached) {
+    // leaf entries: the hash kept on the page (Kvm.setSpte); non-leaf entries name a page,
+    // renumbered on every walk, from a scan cached by their version
+    sink.n(sp.lh1); sink.n(sp.lh2);
+    const nl = sp.nlver > 0 ? scanNonLeaf(kvm, sp) : NONE;
     for (let k = 0; k < nl.length; k += 3) { sink.n(nl[k]!); sink.n(-3); sink.n(ren(kvm, nl[k + 1]!)); sink.n(nl[k + 2]!); }
     sink.n(-4);
     return;
@@ -119,32 +119,27 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
 // in a few arrays, so most scans of 512-entry tables are answered from here.
 // -------------------------------------------------------------------------------------------------
 
-interface SptScan { leafH1: number; leafH2: number; nonLeaf: number[] }
-const sptScans = new Map<number, SptScan>();
+const NONE: number[] = [];
+const nonLeafScans = new Map<number, number[]>();
 const rmapScans = new Map<number, number[]>();
 const MAX_CACHED = 200_000;
-const scratchSink = (): HashSink => new HashSink();
-let sub: HashSink | null = null;
 
 /** Forget every cached scan (tests: a key computed after this must equal the cached one). */
-export function clearCanonicalCaches(): void { sptScans.clear(); rmapScans.clear(); }
+export function clearCanonicalCaches(): void { nonLeafScans.clear(); rmapScans.clear(); }
 
 function bounded<K, V>(m: Map<K, V>): Map<K, V> { if (m.size >= MAX_CACHED) m.clear(); return m; }
 
-function scanSpt(kvm: Kvm, sp: Sp): SptScan {
-  let c = sptScans.get(sp.ver);
+/** The non-leaf entries of a page's table as (index, child page id, flags) triples. */
+function scanNonLeaf(kvm: Kvm, sp: Sp): number[] {
+  let c = nonLeafScans.get(sp.nlver);
   if (c) return c;
   const spt = sp.spt!;
-  const h = (sub ??= scratchSink());
-  h.reset();
-  const nonLeaf: number[] = [];
+  c = [];
   for (let i = 0; i < 512; i++) {
     const v = spt[i]!;
-    if (v === 0) continue;
-    if (kvm.isLeaf(sp, v)) { h.n(i); h.n(v); } else nonLeaf.push(i, sptePfn(v) - SP_PFN_BASE, v % 4096);
+    if (v !== 0 && !kvm.isLeaf(sp, v)) c.push(i, sptePfn(v) - SP_PFN_BASE, v % 4096);
   }
-  c = { leafH1: h.h1, leafH2: h.h2, nonLeaf };
-  bounded(sptScans).set(sp.ver, c);
+  bounded(nonLeafScans).set(sp.nlver, c);
   return c;
 }
 

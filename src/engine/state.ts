@@ -69,8 +69,17 @@ export interface Sp {
   /** 5.15/5.17: the invalidation gifted a reference; 6.19: tdp_mmu_scheduled_root_to_zap. */
   scheduledToZap: boolean;
   writeFlooding: number;
-  /** Content version of spt: a fresh writeVersion() on every SPTE write (see canonical.ts). */
-  ver: number;
+  /**
+   * Order-independent hash (two lanes) of the leaf entries of spt, kept by Kvm.setSpte through
+   * sptLeafTerm(): the canonical hash reads it instead of scanning the 512 entries.
+   */
+  lh1: number;
+  lh2: number;
+  /**
+   * Content version of the non-leaf entries of spt (those name other pages, renumbered on every
+   * walk, so they cannot be hashed ahead): a fresh writeVersion() whenever one is written; 0 = none yet.
+   */
+  nlver: number;
 }
 
 export interface Desc { sptes: number[]; more: number }
@@ -135,6 +144,21 @@ function entryTerm(seed: number, k: number, pte: number, last: number): number {
   h = fmix(h ^ (pte >>> 0)); h = fmix(h ^ (Math.floor(pte / 4294967296) | 0));
   h = fmix(h ^ (last >>> 0)); h = fmix(h ^ (Math.floor(last / 4294967296) | 0));
   return h;
+}
+
+/** One lane of a leaf SPTE's term in Sp.lh1/lh2 (XOR-combined, like the host regions' hash). */
+export function sptLeafTerm(lane: 1 | 2, i: number, v: number): number {
+  return entryTerm(lane === 1 ? 0x7f4a7c15 : 0x2c1b3c6d, i, v, 0);
+}
+
+/** Sp.lh1/lh2 computed from scratch (tests compare them with the kept values). */
+export function sptLeafHashFromScratch(sp: Sp, isLeaf: (sp: Sp, v: number) => boolean): [number, number] {
+  let h1 = 0, h2 = 0;
+  if (sp.spt) for (let i = 0; i < 512; i++) {
+    const v = sp.spt[i]!;
+    if (v !== 0 && isLeaf(sp, v)) { h1 ^= sptLeafTerm(1, i, v); h2 ^= sptLeafTerm(2, i, v); }
+  }
+  return [h1, h2];
 }
 
 /** The region hash computed from scratch (what setHostEntry keeps incrementally; tests compare them). */
@@ -281,7 +305,7 @@ function cloneSp(sp: Sp, pool: Pick<ArrayPool, 'copy'>): Sp {
     unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
     invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
     gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
-    writeFlooding: sp.writeFlooding, ver: sp.ver,
+    writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, nlver: sp.nlver,
   };
 }
 

@@ -11,6 +11,7 @@ import type { EraId, MmuKind, ThreadSpec } from '../../../src/engine';
 import fc from 'fast-check';
 import { cloneVmState, ArrayPool, setHostEntry, regionHashFromScratch, type HostRegion } from '../../../src/engine/state';
 import { clearCanonicalCaches } from '../../../src/engine/canonical';
+import { sptLeafHashFromScratch } from '../../../src/engine/state';
 import { vm, hvaOf, shadowGuest, T2A, rng, shadowRaceThreads } from './helpers';
 
 const G = 0x1234;
@@ -100,6 +101,9 @@ for (const c of CASES) {
         if (byText.has(text)) assert.equal(byText.get(text), key, 'one state got two keys');
         else byText.set(text, key);
         if (guard % 5 === 0) { clearCanonicalCaches(); assert.equal(e.stateKey(), key, 'a cached scan was stale'); }
+        for (const sp of e.kvm.raw.sps.values()) {
+          assert.deepEqual([sp.lh1, sp.lh2], sptLeafHashFromScratch(sp, (p, v) => e.kvm.isLeaf(p, v)), `sp#${sp.id}: kept leaf hash differs from a full scan`);
+        }
         // back and forth through history: restored snapshots must key as they did
         if (guard % 9 === 8 && e.position > 3) {
           const p = e.position;
