@@ -151,8 +151,8 @@ function emitRegion(r: HostRegion, sink: CanonicalSink): void {
   }
 }
 
-/** Positions (level index, array index) of the non-empty rmap heads of a slot. */
-function rmapHeads(m: Slot): number[] {
+/** Positions (level index, array index) of the non-empty rmap heads of a slot (cached by content version). */
+export function rmapHeads(m: Slot): number[] {
   const c = m.rver > 0 ? rmapScans.get(m.rver) : undefined;
   if (c) return c;
   const out: number[] = [];

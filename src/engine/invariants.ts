@@ -10,7 +10,8 @@
  */
 import type { EraId } from './api';
 import type { Kvm } from './kvm';
-import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
+import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE, type Sp } from './state';
+import { rmapHeads } from './canonical';
 
 export interface InvariantInfo {
   id: string;
@@ -82,6 +83,23 @@ export function invariantsFor(era: EraId): Set<string> {
   return new Set(INVARIANTS.filter((i) => i.eras.includes(era)).map((i) => i.id));
 }
 
+const presentScans = new Map<number, number[]>();
+
+/**
+ * Indices of the present SPTEs of a page, cached by the table's content version (a state differs from
+ * the last audited one in a table or two: the explorer audits every new state).
+ */
+function presentEntries(sp: Sp): number[] {
+  let c = presentScans.get(sp.ver);
+  if (c) return c;
+  c = [];
+  const spt = sp.spt!;
+  for (let i = 0; i < 512; i++) if (isPresent(spt[i]!)) c.push(i);
+  if (presentScans.size >= 100_000) presentScans.clear();
+  presentScans.set(sp.ver, c);
+  return c;
+}
+
 export class Auditor {
   constructor(private kvm: Kvm, private full: boolean) {}
 
@@ -123,11 +141,11 @@ export class Auditor {
     // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
     const inRmap = new Map<number, number>();
     for (const m of s.memslots) {
-      m.rmap.forEach((a, li) => {
-        if (!a) return;
-        for (let k = 0; k < a.length; k++) {
-          const head = a[k];
-          if (!head) continue;
+      const heads = rmapHeads(m);
+      for (let j = 0; j < heads.length; j += 2) {
+        {
+          const li = heads[j]!, k = heads[j + 1]!;
+          const head = m.rmap[li]![k]!;
           if (head % 2 === 1) {
             const chain = kvm.descChain(head);
             if (!chain.length || chain.some((d) => d.length === 0 || d.length > kvm.p.pteListExt)) this.v('RM-2', `malformed pte_list_desc chain in rmap slot ${m.id} level ${li + 1} index ${k}`, [`slot ${m.id}`]);
@@ -140,16 +158,17 @@ export class Auditor {
             else if (sp.level !== li + 1) this.v('RM-1', `rmap entry of sp#${sp.id} is on level ${li + 1}`, [`sp#${sp.id}`]);
           }
         }
-      });
+      }
     }
     const childRefs = new Map<number, number[]>();
     for (const sp of shadow) {
       if (sp.unsync && (sp.level !== 1 || sp.direct)) this.v('US-1', `sp#${sp.id} is unsync at level ${sp.level}`, [`sp#${sp.id}`]);
       if (sp.unsyncChildren !== sp.unsyncBitmap.length) this.v('US-2', `sp#${sp.id} unsync_children ${sp.unsyncChildren} != bitmap popcount ${sp.unsyncBitmap.length}`, [`sp#${sp.id}`]);
       if (!sp.spt) continue;
-      for (let i = 0; i < 512; i++) {
-        const val = sp.spt[i];
-        if (!isPresent(val)) continue;
+      const present = presentEntries(sp);
+      for (let j = 0; j < present.length; j++) {
+        const i = present[j]!;
+        const val = sp.spt[i]!;
         if (kvm.isLeaf(sp, val)) {
           const n = inRmap.get(sptepOf(sp.id, i)) ?? 0;
           if (n !== 1) this.v('RM-1', `leaf SPTE sp#${sp.id}[${i}] appears ${n} times in rmaps`, [`sp#${sp.id}`]);

@@ -362,6 +362,7 @@ export class Kvm {
     if (sp.spt === null) sp.spt = new Float64Array(512);
     const old = sp.spt[i];
     sp.spt[i] = nv;
+    sp.ver = writeVersion();
     // keep the canonical hash's view of the table current (state.ts: lh1/lh2, nlver)
     if (old !== 0) {
       if (this.isLeaf(sp, old)) { sp.lh1 ^= sptLeafTerm(1, i, old); sp.lh2 ^= sptLeafTerm(2, i, old); } else sp.nlver = writeVersion();
@@ -840,7 +841,7 @@ export class Kvm {
     const sp: Sp = {
       id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, nPresent: 0, parentPtes: 0,
       unsync: false, unsyncChildren: 0, unsyncBitmap: [], rootCount: 0, gen: this.s.gen, invalid: false, life: LIFE_LIVE,
-      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, nlver: 0,
+      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, nlver: 0, ver: 0,
     };
     this.s.sps.set(sp.id, sp);
     if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.quiet(ACC.SPS);

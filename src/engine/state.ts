@@ -80,6 +80,8 @@ export interface Sp {
    * walk, so they cannot be hashed ahead): a fresh writeVersion() whenever one is written; 0 = none yet.
    */
   nlver: number;
+  /** Content version of the whole spt: a fresh writeVersion() on every SPTE write (the auditor's scan cache). */
+  ver: number;
 }
 
 export interface Desc { sptes: number[]; more: number }
@@ -305,7 +307,7 @@ function cloneSp(sp: Sp, pool: Pick<ArrayPool, 'copy'>): Sp {
     unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
     invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
     gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
-    writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, nlver: sp.nlver,
+    writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, nlver: sp.nlver, ver: sp.ver,
   };
 }
 
