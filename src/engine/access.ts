@@ -18,7 +18,7 @@ export const ACC = {
   GEN: 1 << 0,          // mmu_valid_gen
   SPS: 1 << 1,          // shadow pages and everything indexing them (hash, active list, page counts)
   TDP_ROOTS: 1 << 2,    // tdp_mmu_roots
-  NOTIFIER: 1 << 3,     // mmu_invalidate_seq / in_progress / range
+  NOTIFIER: 1 << 3,     // mmu_invalidate_in_progress and the recorded range
   LOCK: 1 << 4,         // mmu_lock
   SLOTS: 1 << 5,        // memslots, their rmaps and lpage counters, rmap descriptors
   HOST: 1 << 6,         // host page tables and pages
@@ -32,9 +32,14 @@ export const ACC = {
   DESTROYED: 1 << 14,   // VM destroyed
   /** Another thread's position (scenario waits on a thread's point or completion). */
   THREADS: 1 << 15,
+  /**
+   * mmu_invalidate_seq, apart from in_progress: a fault's sequence snapshot reads only the sequence,
+   * and a range_start writes only the count and the range, so the two commute.
+   */
+  SEQ: 1 << 16,
 } as const;
 
-export const ACC_ALL = (1 << 16) - 1;
+export const ACC_ALL = (1 << 17) - 1;
 
 /**
  * Categories whose objects a generator can keep in a local across a preemption point and read later
@@ -74,6 +79,7 @@ function vmFieldCategory(field: string): number {
   if (field === 'tdp_mmu_roots') return ACC.TDP_ROOTS;
   if (field === 'tdp_mmu_zap_wq') return ACC.WORKQ;
   if (/^n_(used|max|free|alloc)_mmu_pages$/.test(field)) return ACC.SPS;
+  if (/(notifier|invalidate)_seq$/.test(field)) return ACC.SEQ;
   if (/notifier|invalidate/.test(field)) return ACC.NOTIFIER;
   return ACC_ALL; // a field this table does not know: conflicts with everything
 }
@@ -111,8 +117,8 @@ export class TrackedVm implements VmState {
   set nUsed(v) { this.wr |= ACC.SPS; this.t.nUsed = v; }
   get nMax() { this.rd |= ACC.SPS; return this.t.nMax; }
   set nMax(v) { this.wr |= ACC.SPS; this.t.nMax = v; }
-  get seq() { this.rd |= ACC.NOTIFIER; return this.t.seq; }
-  set seq(v) { this.wr |= ACC.NOTIFIER; this.t.seq = v; }
+  get seq() { this.rd |= ACC.SEQ; return this.t.seq; }
+  set seq(v) { this.wr |= ACC.SEQ; this.t.seq = v; }
   get inProgress() { this.rd |= ACC.NOTIFIER; return this.t.inProgress; }
   set inProgress(v) { this.wr |= ACC.NOTIFIER; this.t.inProgress = v; }
   get rangeStart() { this.rd |= ACC.NOTIFIER; return this.t.rangeStart; }
