@@ -122,7 +122,7 @@ export class Kvm {
       lock: { writer: null, writerMode: null, readers: [] },
       stats: { mmu_shadow_zapped: 0, mmu_pte_write: 0, mmu_pde_zapped: 0, mmu_flooded: 0, mmu_recycled: 0, mmu_cache_miss: 0, mmu_unsync: 0, remote_tlb_flush: 0, pf_fixed: 0 },
       memslots: [], descs: new Map(), nextDescId: 1,
-      host: { regions: [], ref: new Int32Array(1024), state: new Uint8Array(1024), maps: new Int32Array(1024), mapped: 0, nextPfn: PFN_FIRST },
+      host: { regions: [], ref: new Int32Array(64), state: new Uint8Array(64), maps: new Int32Array(64), mapped: 0, nextPfn: PFN_FIRST },
       vcpus: [], guestPt: new Map(), workQueue: [], shadowRootAllocated: false,
       rt3Window: null, srcuReaders: 0, flushPending: false, nxHugePages: false, lockOps: 0, destroyed: false,
     };
