@@ -97,6 +97,8 @@ export class EngineImpl implements EngineInternals {
   private readonly fullTraceHash: boolean;
   /** Steps carry access masks (trace 'full' or 'explore'). */
   private readonly masks: boolean;
+  /** StepRecord.stack holds the innermost frame only (trace 'explore'). */
+  private readonly innermostOnly: boolean;
   private readonly scratch: StepRecord;
   private readonly pool = new ArrayPool();
 
@@ -106,6 +108,7 @@ export class EngineImpl implements EngineInternals {
     this.keepHistory = options.history !== false;
     this.fullTraceHash = options.traceHash !== false;
     this.masks = (options.trace ?? 'full') !== 'count';
+    this.innermostOnly = options.trace === 'explore';
     this.scratch = { index: 0, thread: '', opIndex: 0, op: { op: 'exit_guest' }, stoppedAt: '', events: [], stack: [], violations: [] };
     this.reset();
   }
@@ -133,6 +136,7 @@ export class EngineImpl implements EngineInternals {
       this.byId.set(spec.id, ts);
     }
     this.kvm.waitHook = (c) => this.waitHolds(c);
+    this.kvm.arrays = this.pool;
     this.pos = 0;
     this.hash = 2166136261;
     this.hashes = [this.hash];
@@ -272,7 +276,7 @@ export class EngineImpl implements EngineInternals {
       this.hash = h;
       if (this.keepHistory) this.hashes.push(h);
       rec = this.keepHistory
-        ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: t.ctx.stack.filter((f) => f.fn !== '').map((f) => ({ ...f })), violations }
+        ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: this.stackCopy(t.ctx.stack), violations }
         : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
       if (this.masks) {
         // traced: nested writes come from the effects; untraced ('explore'), kvm.quiet() added them
@@ -288,6 +292,13 @@ export class EngineImpl implements EngineInternals {
       this.lastSnap = this.pos;
     }
     return rec;
+  }
+
+  /** The reported frames of a stack, copied; in 'explore' mode only the innermost (all the explorer reads). */
+  private stackCopy(stack: Frame[]): Frame[] {
+    if (!this.innermostOnly) return stack.filter((f) => f.fn !== '').map((f) => ({ ...f }));
+    for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.fn !== '') return [{ ...stack[i]! }];
+    return [];
   }
 
   private fillScratch(index: number, thread: ThreadId, opIndex: number, op: Op, stoppedAt: string, events: StepRecord['events'], violations: Violation[]): StepRecord {

@@ -14,7 +14,7 @@ export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
-  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, sptLeafTerm,
+  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, sptLeafTerm, type ArrayPool,
 } from './state';
 
 /** A preemption point. `acquire`: the thread waits for mmu_lock in that mode before it resumes. */
@@ -90,6 +90,11 @@ export class Kvm {
   critLog: Array<{ thread: string; ops: number }> | null = null;
   /** Test-only fault injection (see TestFaults); always null outside tests. */
   testFaults: TestFaults | null = null;
+  /**
+   * Recycled typed arrays (the engine's pool of discarded snapshot states): a new page table taken
+   * from here costs a fill instead of an allocation. Null: allocate.
+   */
+  arrays: ArrayPool | null = null;
   /** 6.15+ rmap bit lock: held only inside one rmap add/remove (never across a preemption point). */
   private rmapLockHeld = false;
 
@@ -359,7 +364,7 @@ export class Kvm {
   isLeaf(sp: Sp, v: number): boolean { return sp.level === 1 || (v % 256) >= SPTE_PS; }
 
   setSpte(sp: Sp, i: number, nv: number): void {
-    if (sp.spt === null) sp.spt = new Float64Array(512);
+    if (sp.spt === null) sp.spt = this.arrays ? this.arrays.zeroF64(512) : new Float64Array(512);
     const old = sp.spt[i];
     sp.spt[i] = nv;
     sp.ver = writeVersion();
@@ -500,7 +505,8 @@ export class Kvm {
     let a = slot.rmap[level - 1];
     if (!a) {
       const shift = 2 ** (9 * (level - 1));
-      a = new Float64Array(Math.floor((slot.baseGfn + slot.npages - 1) / shift) - Math.floor(slot.baseGfn / shift) + 1);
+      const n = Math.floor((slot.baseGfn + slot.npages - 1) / shift) - Math.floor(slot.baseGfn / shift) + 1;
+      a = this.arrays ? this.arrays.zeroF64(n) : new Float64Array(n);
       slot.rmap[level - 1] = a;
     }
     return a;
@@ -758,6 +764,19 @@ export class Kvm {
     return r;
   }
 
+  private readonly roleMemo = new Map<number, number>();
+
+  /** encodeRole(roleFields(...)), memoised on the inputs roleFields reads (it runs on every fault). */
+  roleWord(level: number, direct: boolean, v: Vcpu | undefined, nested: boolean): number {
+    const mb = v?.modeBits;
+    const bits = direct || !mb ? 0
+      : (mb.cr4_pae ? 1 : 0) | (mb.cr0_wp ? 2 : 0) | (mb.efer_nx ? 4 : 0) | (mb.cr4_pge ? 8 : 0) | (mb.cr4_smep ? 16 : 0) | (mb.cr4_smap ? 32 : 0);
+    const key = (((level * 2 + (direct ? 1 : 0)) * 2 + (nested ? 1 : 0)) * 2 + (v ? 1 : 0)) * 64 + bits;
+    let w = this.roleMemo.get(key);
+    if (w === undefined) { w = this.encodeRole(this.roleFields(level, direct, v, nested)); this.roleMemo.set(key, w); }
+    return w;
+  }
+
   /** roleBits as [name, field modulus, place value] (encodeRole runs on every fault). */
   private roleLayout: Array<[string, number, number]> | null = null;
 
@@ -850,7 +869,7 @@ export class Kvm {
 
   /** kvm_mmu_get_page / kvm_mmu_get_shadow_page: hash lookup (skipping obsolete pages) or allocation. */
   getPage(t: ThreadCtx, v: Vcpu | undefined, gfn: number, level: number, direct: boolean, nested: boolean): Sp {
-    const role = this.encodeRole(this.roleFields(level, direct, v, nested));
+    const role = this.roleWord(level, direct, v, nested);
     this.enter(t, 'get_page', this.frameArgs ? { gfn: hex(gfn), level, direct } : undefined);
     const b = this.hashBucket(gfn);
     const bucket = this.s.hash.get(b);
@@ -1298,7 +1317,7 @@ export class Kvm {
   // ----------------------------------------------------------------------------------------------
   // TDP MMU
   // ----------------------------------------------------------------------------------------------
-  tdpRootRole(): number { return this.encodeRole(this.roleFields(4, true, undefined, false)); }
+  tdpRootRole(): number { return this.roleWord(4, true, undefined, false); }
 
   rootRef(sp: Sp, delta: number, holder?: string): void {
     const old = sp.rootCount;
@@ -1318,7 +1337,7 @@ export class Kvm {
 
   /** Allocate a TDP page table page (tdp_mmu_alloc_sp). */
   tdpAllocSp(gfn: number, level: number, root: Sp | null): Sp {
-    const sp = this.newSp(gfn, level, true, true, this.encodeRole(this.roleFields(level, true, undefined, false)), false);
+    const sp = this.newSp(gfn, level, true, true, this.roleWord(level, true, undefined, false), false);
     sp.rootId = root ? root.id : sp.id;
     return sp;
   }
@@ -1462,7 +1481,7 @@ export class Kvm {
    * detached), accounted, hashed and on active_mmu_pages, without tracing.
    */
   debugPopulate(n: number): void {
-    const role = this.encodeRole(this.roleFields(1, true, undefined, false));
+    const role = this.roleWord(1, true, undefined, false);
     const tr = this.tr;
     this.tr = false;
     for (let k = 0; k < n; k++) {
@@ -2011,10 +2030,10 @@ export class Kvm {
 
   *setCr(t: ThreadCtx, v: Vcpu, bits: Record<string, boolean>, fn: string): Gen {
     this.enter(t, fn, this.frameArgs ? { vcpu: v.id } : undefined);
-    const before = this.encodeRole(this.roleFields(1, false, v, false));
+    const before = this.roleWord(1, false, v, false);
     const pgeChanged = bits.cr4_pge !== undefined && bits.cr4_pge !== v.modeBits.cr4_pge;
     this.s.wr |= ACC.VCPUS; Object.assign(v.modeBits, bits);
-    const after = this.encodeRole(this.roleFields(1, false, v, false));
+    const after = this.roleWord(1, false, v, false);
     if (this.cfg.mmu === 'shadow' && (before !== after || this.v < 2.635)) {
       this.enter(t, 'kvm_mmu_reset_context');
       yield* this.mmuUnload(t, v);

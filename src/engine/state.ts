@@ -278,6 +278,14 @@ export class ArrayPool {
     return a;
   }
 
+  /** A zero-filled Float64Array of length n: a recycled one when there is one (see copy()). */
+  zeroF64(n: number): Float64Array {
+    const a = this.f64.get(n)?.pop();
+    if (a === undefined) return new Float64Array(n);
+    a.fill(0);
+    return a;
+  }
+
   private put(a: Typed): void {
     const shelf = this.shelf(a);
     let list = shelf.get(a.length);

@@ -189,6 +189,8 @@ interface SleepEntry { thread: ThreadId; bit: number; fp: Footprint }
 
 interface Node {
   depth: number;
+  /** The choices at this node (the engine state at a node is the same whenever it is rebuilt). */
+  enabled: ThreadId[];
   todo: ThreadId[];
   sleep: SleepEntry[];
   /** The threads of `sleep` as a bitmask. */
@@ -348,7 +350,7 @@ export function explore(options: ExploreOptions): ExploreResult {
   const rootEnabled = choicesAfter(null, false);
   // every worker explores the root, whoever inserted it
   const rootVisit = visited.visit(keyOf(null, false), 0, 0, 0);
-  const root: Node = { depth: 0, todo: [], sleep: [], sleepMask: 0, done: [], last: null, lastMidOp: false, preemptions: 0 };
+  const root: Node = { depth: 0, enabled: rootEnabled, todo: [], sleep: [], sleepMask: 0, done: [], last: null, lastMidOp: false, preemptions: 0 };
   root.todo = makeTodo(root, rootEnabled);
   if (!rootEnabled.length && !engine.isDone()) result.deadlocks++;
   const stack: Node[] = [root];
@@ -371,8 +373,7 @@ export function explore(options: ExploreOptions): ExploreResult {
       result.replaySteps += n.depth - 0;
       engine.goto(n.depth);
     }
-    const enabledHere = choicesAfter(n.last, n.lastMidOp);
-    const preemptions = n.preemptions + pathCost(n, t, enabledHere);
+    const preemptions = n.preemptions + pathCost(n, t, n.enabled);
     let rec: StepRecord;
     try {
       rec = engine.step(t);
@@ -441,8 +442,8 @@ export function explore(options: ExploreOptions): ExploreResult {
       if (cx && record(cx)) stop = true;
       continue;
     }
-    const child: Node = { depth, todo: [], sleep: childSleep, sleepMask, done: [], last: t, lastMidOp: midOp, preemptions };
     const enabled = choicesAfter(t, midOp);
+    const child: Node = { depth, enabled, todo: [], sleep: childSleep, sleepMask, done: [], last: t, lastMidOp: midOp, preemptions };
     if (!enabled.length) { result.deadlocks++; continue; }
     if (depth >= maxDepth) { result.cutByDepth++; continue; }
     child.todo = makeTodo(child, enabled, restrict);
