@@ -95,6 +95,8 @@ export class Kvm {
    * from here costs a fill instead of an allocation. Null: allocate.
    */
   arrays: ArrayPool | null = null;
+
+  private zeroed(n: number): Float64Array { return this.arrays ? this.arrays.zeroF64(n) : new Float64Array(n); }
   /** 6.15+ rmap bit lock: held only inside one rmap add/remove (never across a preemption point). */
   private rmapLockHeld = false;
 
@@ -364,7 +366,7 @@ export class Kvm {
   isLeaf(sp: Sp, v: number): boolean { return sp.level === 1 || (v % 256) >= SPTE_PS; }
 
   setSpte(sp: Sp, i: number, nv: number): void {
-    if (sp.spt === null) sp.spt = this.arrays ? this.arrays.zeroF64(512) : new Float64Array(512);
+    if (sp.spt === null) sp.spt = this.zeroed(512);
     const old = sp.spt[i];
     sp.spt[i] = nv;
     sp.ver = writeVersion();
@@ -506,7 +508,7 @@ export class Kvm {
     if (!a) {
       const shift = 2 ** (9 * (level - 1));
       const n = Math.floor((slot.baseGfn + slot.npages - 1) / shift) - Math.floor(slot.baseGfn / shift) + 1;
-      a = this.arrays ? this.arrays.zeroF64(n) : new Float64Array(n);
+      a = this.zeroed(n);
       slot.rmap[level - 1] = a;
     }
     return a;

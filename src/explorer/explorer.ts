@@ -237,7 +237,8 @@ export function explore(options: ExploreOptions): ExploreResult {
   const free = options.threads ? new Set(options.threads) : null;
   const checks = options.checks ?? [];
   // snapshotEvery 1: a quiescent snapshot wherever possible keeps replays short (measured against 2,
-  // 4, 16 and 64 on the bundled scenarios: no interval was reliably faster); the trace hash is unused
+  // 4, 16 and 64 on the bundled scenarios: no interval was reliably faster); the trace hash is unused.
+  // trace 'explore': no trace events, only the access masks and per-thread frames the search reads.
   // The whole-state audit runs once per distinct state (auditState() below), not after every step: a
   // revisited state was audited at its first visit.
   const auditStates = (options.audit ?? 'full') === 'full';
