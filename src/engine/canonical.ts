@@ -237,14 +237,14 @@ export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly 
       sink.n(-1);
     }
   }
-  if (threads) {
-    for (const t of threads) {
-      sink.tag('t');
-      sink.s(t.id); sink.n(t.opIndex); sink.s(t.pending); sink.s(t.held);
-      sink.n(t.frames.length);
-      for (const f of t.frames) { sink.s(f.fn); sink.s(f.point ?? null); }
-    }
-  }
+  if (threads) for (const t of threads) { sink.tag('t'); emitThread(t, sink); }
+}
+
+/** One thread's scheduler state (the engine hashes it once per step of that thread and caches it). */
+export function emitThread(t: CanonicalThread, sink: CanonicalSink): void {
+  sink.s(t.id); sink.n(t.opIndex); sink.s(t.pending); sink.s(t.held);
+  sink.n(t.frames.length);
+  for (const f of t.frames) { sink.s(f.fn); sink.s(f.point ?? null); }
 }
 
 // -------------------------------------------------------------------------------------------------

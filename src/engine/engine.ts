@@ -6,7 +6,7 @@ import { Kvm, Pt, ThreadCtx } from './kvm';
 import { PROFILES } from './profiles';
 import { Auditor } from './invariants';
 import { buildView } from './view';
-import { HashSink, TextSink, walkCanonical, type CanonicalThread } from './canonical';
+import { HashSink, TextSink, emitThread, walkCanonical, type CanonicalThread } from './canonical';
 import { ArrayPool, cloneVmState, type VmState } from './state';
 import { ACC, ACC_HELD, effectAccess } from './access';
 
@@ -44,6 +44,13 @@ interface ThreadState {
   index: number;
   /** Access categories the current operation has read so far (its locals may hold those objects). */
   opRd: number;
+  /**
+   * The thread's part of the state key (emitThread), hashed once and kept until the thread steps or a
+   * snapshot is restored: only the stepping thread's position changes in a step.
+   */
+  keyValid: boolean;
+  kh1: number;
+  kh2: number;
 }
 
 interface Snapshot { pos: number; kvm: VmState; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
@@ -130,7 +137,7 @@ export class EngineImpl implements EngineInternals {
       const ts: ThreadState = {
         spec: { ...spec, ops: [...spec.ops] },
         ctx: { id: spec.id, kind: spec.kind, vcpu: spec.vcpu ?? 0, stack: [], held: null },
-        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq', index: this.threads.length, opRd: 0,
+        opIndex: 0, gen: null, pending: null, dynamic: spec.id === 'tdp_mmu_zap_wq', index: this.threads.length, opRd: 0, keyValid: false, kh1: 0, kh2: 0,
       };
       this.threads.push(ts);
       this.byId.set(spec.id, ts);
@@ -220,6 +227,7 @@ export class EngineImpl implements EngineInternals {
     // access recording starts before the enabling check: what enabled the step is part of its reads
     vm.rd = 0; vm.wr = 0;
     if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
+    t.keyValid = false;
     const lk = kvm.raw.lock, lockWriter = lk.writer, lockMode = lk.writerMode, lockReaders = lk.readers.length ? lk.readers.join() : '';
     if (kvm.tr || kvm.events.length) kvm.events = [];
     kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
@@ -325,7 +333,7 @@ export class EngineImpl implements EngineInternals {
     this.kvm.nEff = s.nEff;
     this.kvm.workerBusy = false;
     this.threads.forEach((t, i) => {
-      t.opIndex = s.threads[i].opIndex; t.gen = null; t.pending = null; t.ctx.stack = []; t.ctx.held = null; t.opRd = 0;
+      t.opIndex = s.threads[i].opIndex; t.gen = null; t.pending = null; t.ctx.stack = []; t.ctx.held = null; t.opRd = 0; t.keyValid = false;
       if (t.dynamic) t.spec.ops.length = t.opIndex;
     });
     this.pos = s.pos;
@@ -375,17 +383,27 @@ export class EngineImpl implements EngineInternals {
 
   private readonly hashSink = new HashSink();
 
-  private canonicalThreads(): CanonicalThread[] {
-    return this.threads.map((t) => ({
-      id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held,
-      frames: t.ctx.stack.filter((f) => f.fn !== ''),
-    }));
+  private canonicalThread(t: ThreadState): CanonicalThread {
+    return { id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held, frames: t.ctx.stack.filter((f) => f.fn !== '') };
   }
+
+  private canonicalThreads(): CanonicalThread[] { return this.threads.map((t) => this.canonicalThread(t)); }
+
+  private readonly threadSink = new HashSink();
 
   private digest(extra: number): HashSink {
     const h = this.hashSink;
     h.reset();
-    walkCanonical(this.kvm, h, this.canonicalThreads());
+    walkCanonical(this.kvm, h);
+    for (const t of this.threads) {
+      if (!t.keyValid) {
+        const th = this.threadSink;
+        th.reset();
+        emitThread(this.canonicalThread(t), th);
+        t.kh1 = th.h1; t.kh2 = th.h2; t.keyValid = true;
+      }
+      h.tag('t'); h.n(t.kh1); h.n(t.kh2);
+    }
     if (extra !== 0) { h.tag('x'); h.n(extra); }
     return h;
   }

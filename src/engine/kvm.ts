@@ -97,6 +97,8 @@ export class Kvm {
   arrays: ArrayPool | null = null;
 
   private zeroed(n: number): Float64Array { return this.arrays ? this.arrays.zeroF64(n) : new Float64Array(n); }
+  /** A private copy of a shared table (copy-on-write), from the pool when there is one. */
+  private copied(a: Float64Array): Float64Array { return this.arrays ? this.arrays.copy(a) : a.slice(); }
   /** 6.15+ rmap bit lock: held only inside one rmap add/remove (never across a preemption point). */
   private rmapLockHeld = false;
 
@@ -367,6 +369,7 @@ export class Kvm {
 
   setSpte(sp: Sp, i: number, nv: number): void {
     if (sp.spt === null) sp.spt = this.zeroed(512);
+    else if (sp.sptShared) { sp.spt = this.copied(sp.spt); sp.sptShared = false; }
     const old = sp.spt[i];
     sp.spt[i] = nv;
     sp.ver = writeVersion();
@@ -860,7 +863,7 @@ export class Kvm {
 
   newSp(gfn: number, level: number, direct: boolean, tdp: boolean, role: number, nested: boolean): Sp {
     const sp: Sp = {
-      id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, nPresent: 0, parentPtes: 0,
+      id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, sptShared: false, nPresent: 0, parentPtes: 0,
       unsync: false, unsyncChildren: 0, unsyncBitmap: [], rootCount: 0, gen: this.s.gen, invalid: false, life: LIFE_LIVE,
       onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, nlver: 0, ver: 0,
     };

@@ -47,6 +47,11 @@ export interface Sp {
   nested: boolean;
   /** 512 SPTEs, allocated on the first write. */
   spt: Float64Array | null;
+  /**
+   * spt may also belong to another copy of the state (cloneVmState shares tables copy-on-write):
+   * Kvm.setSpte copies it before the first write, and the pool never recycles a shared table.
+   */
+  sptShared: boolean;
   nPresent: number;
   /** parent_ptes head word (shadow MMU, rmap encoding) or the single ptep (TDP MMU). */
   parentPtes: number;
@@ -294,7 +299,7 @@ export class ArrayPool {
   }
 
   release(s: VmState): void {
-    for (const sp of s.sps.values()) if (sp.spt) this.put(sp.spt);
+    for (const sp of s.sps.values()) if (sp.spt && !sp.sptShared) this.put(sp.spt);
     for (const m of s.memslots) {
       for (const a of m.rmap) if (a) this.put(a);
       for (const a of m.lpage) this.put(a);
@@ -306,12 +311,19 @@ export class ArrayPool {
 
 const NO_POOL = { copy: <T extends Typed>(a: T): T => a.slice() as T };
 
-function cloneSp(sp: Sp, pool: Pick<ArrayPool, 'copy'>): Sp {
+/** Marks a page's table as shared by the page and its copy (copy-on-write); true when there is a table. */
+function shareSpt(sp: Sp): boolean {
+  if (sp.spt === null) return false;
+  sp.sptShared = true;
+  return true;
+}
+
+function cloneSp(sp: Sp): Sp {
   // every field listed (no spread): the object literal must satisfy Sp, so a new field is a compile
   // error here rather than a silently shared value, and V8 builds the copy with one fixed shape
   return {
     id: sp.id, gfn: sp.gfn, role: sp.role, level: sp.level, direct: sp.direct, tdp: sp.tdp, nested: sp.nested,
-    spt: sp.spt ? pool.copy(sp.spt) : null, nPresent: sp.nPresent, parentPtes: sp.parentPtes, unsync: sp.unsync,
+    spt: sp.spt, sptShared: shareSpt(sp), nPresent: sp.nPresent, parentPtes: sp.parentPtes, unsync: sp.unsync,
     unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
     invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
     gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
@@ -326,7 +338,7 @@ function cloneSp(sp: Sp, pool: Pick<ArrayPool, 'copy'>): Sp {
  */
 export function cloneVmState(s: VmState, pool: Pick<ArrayPool, 'copy'> = NO_POOL): VmState {
   const sps = new Map<number, Sp>();
-  for (const [id, sp] of s.sps) sps.set(id, cloneSp(sp, pool));
+  for (const [id, sp] of s.sps) sps.set(id, cloneSp(sp));
   const hash = new Map<number, number[]>();
   for (const [b, ids] of s.hash) hash.set(b, ids.slice());
   const descs = new Map<number, Desc>();

@@ -45,8 +45,12 @@ const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shad
 const configOf = (c: (typeof CASES)[number]) => vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
 const engineFor = (c: (typeof CASES)[number], trace: 'full' | 'explore' = 'full'): EngineInternals => createEngine({ config: configOf(c), threads: c.threads(), trace });
 
-/** Plain JSON of any state part (Maps, Sets and typed arrays included). */
-const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => {
+/**
+ * Plain JSON of any state part (Maps, Sets and typed arrays included). sptShared is copy-on-write
+ * bookkeeping: the engine's own snapshot after a step sets it without any write to the state.
+ */
+const json = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => {
+  if (k === 'sptShared') return undefined;
   if (v instanceof Map) return { map: [...v.entries()] };
   if (v instanceof Set) return { set: [...v] };
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
