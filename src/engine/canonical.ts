@@ -165,6 +165,16 @@ export function rmapHeads(m: Slot): number[] {
   return out;
 }
 
+/**
+ * A map's keys in ascending order: its own key iterator when insertion order already is ascending (the
+ * usual case for guest page tables, written once at start-up), else a sorted copy.
+ */
+function ascendingKeys(m: Map<number, unknown>): Iterable<number> {
+  let prev = -Infinity;
+  for (const k of m.keys()) { if (k < prev) return [...m.keys()].sort((a, b) => a - b); prev = k; }
+  return m.keys();
+}
+
 /** Walk the canonical form of the VM state (and the threads, when given) into `sink`. */
 export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly CanonicalThread[]): void {
   const s = kvm.raw;
@@ -225,12 +235,10 @@ export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly 
   for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) { sink.n(h.ref[k]!); sink.n(h.state[k]!); }
   if (s.guestPt.size) {
     sink.tag('G');
-    const gfns = [...s.guestPt.keys()].sort((a, b) => a - b);
-    for (const gfn of gfns) {
+    for (const gfn of ascendingKeys(s.guestPt)) {
       const pt = s.guestPt.get(gfn)!;
       sink.n(gfn); sink.n(pt.level);
-      const idx = [...pt.entries.keys()].sort((a, b) => a - b);
-      for (const i of idx) {
+      for (const i of ascendingKeys(pt.entries)) {
         const e = pt.entries.get(i)!;
         sink.n(i); sink.n(e.gfn); sink.n((e.present ? 1 : 0) | (e.writable ? 2 : 0) | (e.user ? 4 : 0) | (e.huge ? 8 : 0));
       }

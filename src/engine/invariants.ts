@@ -100,6 +100,18 @@ function presentEntries(sp: Sp): number[] {
   return c;
 }
 
+const NO_ENTRIES: number[] = [];
+
+/** The two lists hold the same entries, counted with multiplicity (sorts both in place when longer than one). */
+function sameEntries(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length === 0) return true;
+  if (a.length === 1) return a[0] === b[0];
+  a.sort((x, y) => x - y); b.sort((x, y) => x - y);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class Auditor {
   constructor(private kvm: Kvm, private full: boolean) {}
 
@@ -222,9 +234,7 @@ export class Auditor {
     for (const sp of shadow) if (sp.unsync && sp.parentPtes !== 0 && !up(sp.id, 0)) this.v('US-3', `unsync sp#${sp.id} is not reachable from a root through unsync bits`, [`sp#${sp.id}`]);
     // RM-3 parent_ptes
     for (const sp of shadow) {
-      const want = (childRefs.get(sp.id) ?? []).sort((a, b) => a - b).join(',');
-      const have = kvm.listEntries(sp.parentPtes).sort((a, b) => a - b).join(',');
-      if (want !== have) this.v('RM-3', `parent_ptes of sp#${sp.id} do not match the SPTEs pointing at it`, [`sp#${sp.id}`]);
+      if (!sameEntries(childRefs.get(sp.id) ?? NO_ENTRIES, kvm.listEntries(sp.parentPtes))) this.v('RM-3', `parent_ptes of sp#${sp.id} do not match the SPTEs pointing at it`, [`sp#${sp.id}`]);
     }
     // ZC-2 n_used_mmu_pages
     const accounted = shadow.filter((sp) => (kvm.p.prepareCommit ? sp.life === LIFE_LIVE : sp.life !== LIFE_FREED)).length;
