@@ -55,6 +55,36 @@ interface ThreadState {
 
 interface Snapshot { pos: number; kvm: VmState; threads: Array<{ opIndex: number }>; hash: number; viol: number; nEff: number; kvmStep: number; audit: string[] }
 
+/**
+ * The scalar state categories' values before a step. A step that leaves such a value as it found it
+ * did not write it, as far as any other step can tell: steps are atomic, so a value set and restored
+ * within one (an RT-3 window opened and closed under the lock, a pending flush done before the unlock)
+ * is never observed. Such writes are dropped from the step's mask, like a lock taken and released.
+ */
+interface Scalars {
+  gen: number; seq: number; inProgress: number; rangeStart: number; rangeEnd: number; rt3Window: string | null;
+  srcuReaders: number; flushPending: boolean; nxHugePages: boolean; destroyed: boolean;
+}
+
+function saveScalars(s: VmState, o: Scalars): void {
+  o.gen = s.gen; o.seq = s.seq; o.inProgress = s.inProgress; o.rangeStart = s.rangeStart; o.rangeEnd = s.rangeEnd;
+  o.rt3Window = s.rt3Window; o.srcuReaders = s.srcuReaders; o.flushPending = s.flushPending; o.nxHugePages = s.nxHugePages; o.destroyed = s.destroyed;
+}
+
+/** The scalar categories whose values are those saved (mask of ACC bits). */
+function unchangedScalars(s: VmState, o: Scalars): number {
+  let m = 0;
+  if (s.gen === o.gen) m |= ACC.GEN;
+  if (s.seq === o.seq) m |= ACC.SEQ;
+  if (s.inProgress === o.inProgress && s.rangeStart === o.rangeStart && s.rangeEnd === o.rangeEnd) m |= ACC.NOTIFIER;
+  if (s.rt3Window === o.rt3Window) m |= ACC.RT3;
+  if (s.srcuReaders === o.srcuReaders) m |= ACC.SRCU;
+  if (s.flushPending === o.flushPending) m |= ACC.FLUSH;
+  if (s.nxHugePages === o.nxHugePages) m |= ACC.NX;
+  if (s.destroyed === o.destroyed) m |= ACC.DESTROYED;
+  return m;
+}
+
 /** FNV-1a over a string, folded into a running 32-bit hash. */
 export function fnv(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
@@ -107,6 +137,7 @@ export class EngineImpl implements EngineInternals {
   /** StepRecord.stack holds the innermost frame only (trace 'explore'). */
   private readonly innermostOnly: boolean;
   private readonly scratch: StepRecord;
+  private readonly scalarsBefore: Scalars = { gen: 0, seq: 0, inProgress: 0, rangeStart: 0, rangeEnd: 0, rt3Window: null, srcuReaders: 0, flushPending: false, nxHugePages: false, destroyed: false };
   private readonly pool = new ArrayPool();
 
   constructor(options: FullEngineOptions) {
@@ -229,6 +260,7 @@ export class EngineImpl implements EngineInternals {
     if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
     t.keyValid = false;
     const lk = kvm.raw.lock, lockWriter = lk.writer, lockMode = lk.writerMode, lockReaders = lk.readers.length ? lk.readers.join() : '';
+    if (this.masks) saveScalars(kvm.raw, this.scalarsBefore);
     if (kvm.tr || kvm.events.length) kvm.events = [];
     kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
     kvm.step = this.pos + 1;
@@ -291,6 +323,7 @@ export class EngineImpl implements EngineInternals {
         if (kvm.tr) for (const ev of kvm.events) if (ev.kind === 'effect') stepWr |= effectAccess(ev.effect);
         const l = kvm.raw.lock;
         if (l.writer === lockWriter && l.writerMode === lockMode && (l.readers.length ? l.readers.join() : '') === lockReaders) stepWr &= ~ACC.LOCK;
+        stepWr &= ~unchangedScalars(kvm.raw, this.scalarsBefore);
         rec.access = { rd: stepRd | (opRd & ACC_HELD), wr: stepWr };
       } else rec.access = undefined;
     }
