@@ -85,6 +85,9 @@ function unchangedScalars(s: VmState, o: Scalars): number {
   return m;
 }
 
+/** Arrays released by any engine of this thread, for any other to reuse (see ArrayPool). */
+const ARRAY_POOL = new ArrayPool();
+
 /** FNV-1a over a string, folded into a running 32-bit hash. */
 export function fnv(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
@@ -138,7 +141,8 @@ export class EngineImpl implements EngineInternals {
   private readonly innermostOnly: boolean;
   private readonly scratch: StepRecord;
   private readonly scalarsBefore: Scalars = { gen: 0, seq: 0, inProgress: 0, rangeStart: 0, rangeEnd: 0, rt3Window: null, srcuReaders: 0, flushPending: false, nxHugePages: false, destroyed: false };
-  private readonly pool = new ArrayPool();
+  /** Shared by the engines of a thread: an explorer creates one per search, and a fresh pool starts empty. */
+  private readonly pool = ARRAY_POOL;
 
   constructor(options: FullEngineOptions) {
     this.options = options;

@@ -192,11 +192,9 @@ export class Kvm {
     if (!p) { p = acquire ? { point, acquire } : { point }; this.ptCache.set(key, p); }
     return p;
   }
-  enter(t: ThreadCtx, key: string, args?: Record<string, string | number | boolean>): void {
-    if (this.shareFrames) {
-      const cf = this.frameCache.get(key);
-      if (cf) { t.stack.push(cf); return; }
-    }
+  /** Function name and file of each enter() key in this era, resolved once per key. */
+  private resolved = new Map<string, { fn: string; file: string }>();
+  private resolve(key: string): { fn: string; file: string } {
     const fn = this.p.names[key] ?? key;
     let file = this.files.get(fn);
     if (file === undefined) {
@@ -205,6 +203,17 @@ export class Kvm {
         : this.bug === 'slow-zap-all' && fn === 'kvm_mmu_zap_all' ? symbolFile(fn, '3.10') : '';
       this.files.set(fn, file);
     }
+    return { fn, file };
+  }
+
+  enter(t: ThreadCtx, key: string, args?: Record<string, string | number | boolean>): void {
+    if (this.shareFrames) {
+      const cf = this.frameCache.get(key);
+      if (cf) { t.stack.push(cf); return; }
+    }
+    let where = this.resolved.get(key);
+    if (where === undefined) { where = this.resolve(key); this.resolved.set(key, where); }
+    const fn = where.fn, file = where.file;
     if (file === '') {
       // the function does not exist in this era (its work was inline there): keep the stack
       // balanced with a hidden frame that is never reported
