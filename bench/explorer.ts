@@ -6,16 +6,19 @@
  * measured side by side in one isolate, each case ran on code the JIT had specialised for the cases
  * before it, 25-30% slower than the same search in any real session.
  *
- * For each seed race (demo/scenarios/explore/*.kvmmmu.yaml), after 0.4 s of warm-up runs (JIT):
- *  - the buggy form: secondsToCounterexample = median wall time of 5 searches until the first violation;
- *  - the fix (--bug none): distinctStatesPerSec = steady-state throughput of the exhaustive search, i.e.
- *    the search repeated until at least 0.5 s have been spent, total distinct states / total seconds
+ * For each seed race (demo/scenarios/explore/*.kvmmmu.yaml):
+ *  - the buggy form: secondsToCounterexample = median wall time of 5 searches until the first violation,
+ *    after 0.4 s of warm-up searches;
+ *  - the fix (--bug none): distinctStatesPerSec = steady-state throughput of the exhaustive search: after
+ *    warm-up searches until the rate is steady (warmUpUntilSteady), the search repeated until at least
+ *    0.5 s have been spent, total distinct states / total seconds
  *    (the bundled searches are small, 70-800 states, so one run is a few milliseconds); statesExplored,
  *    distinctStates, seconds (one run) and exhaustive alongside.
- * Parallel (src/explorer/parallel.ts, workers = os.availableParallelism(), printed as `workers`), with the
- * pool started once beforehand (its thread start-up is `poolStartMs`, in no other figure):
- *  - distinctStatesPerSecParallel: the same steady state, each search timed on the host from dispatch to
- *    the merged result (messages, per-worker set-up and merging included);
+ * Parallel (src/explorer/parallel.ts, workers = os.availableParallelism(), printed as `workers`): each
+ * figure on a pool of its own, started for it (as the product's one-shot pool per search; start-up,
+ * printed as `poolStartMs` for the first, is in no figure), warmed up the same ways:
+ *  - distinctStatesPerSecParallel: the steady state, each search timed on the host from dispatch to the
+ *    merged result (messages, per-worker set-up and merging included), over at least 0.5 s;
  *  - secondsToCounterexampleParallel: median host wall time of 5 searches until the first violation
  *    (the counterexample is not saved or replayed, as in the sequential figure).
  */
@@ -57,9 +60,27 @@ function warmUp(search: () => unknown): void {
   do search(); while (performance.now() < until);
 }
 
+/**
+ * The throughput warm-up: searches until the rate of two consecutive 0.25 s windows agrees within 10%
+ * (at most 3 s). A fixed 0.4 s was not always enough: V8 kept tiering code up for longer in a fresh
+ * thread (below for the parallel pool, where it is worst).
+ */
+function warmUpUntilSteady(search: () => { distinctStates: number }): void {
+  const stop = performance.now() + 3000;
+  let previous = 0;
+  while (performance.now() < stop) {
+    const t = performance.now();
+    let distinct = 0;
+    while (performance.now() - t < 250) distinct += search().distinctStates;
+    const rate = distinct / (performance.now() - t);
+    if (previous > 0 && Math.abs(rate - previous) <= 0.1 * previous) return;
+    previous = rate;
+  }
+}
+
 function steadyRate(text: string): { rate: number; fixed: ReturnType<typeof explore> } {
   let distinct = 0, seconds = 0, fixed: ReturnType<typeof explore> | undefined;
-  warmUp(() => explore(prepareExploration(text, { bug: 'none' }).options));
+  warmUpUntilSteady(() => explore(prepareExploration(text, { bug: 'none' }).options));
   while (seconds < 0.5) {
     fixed = explore(prepareExploration(text, { bug: 'none' }).options);
     distinct += fixed.distinctStates;
@@ -77,8 +98,32 @@ function medianSecondsToCounterexample(text: string): { seconds: number | null; 
   return { seconds: Math.round(s * 10000) / 10000, id: runs[0]!.counterexample!.violation.id };
 }
 
+/** Runs `measure` on a pool started for it alone, closed afterwards. */
+async function onFreshPool<T>(workers: number, measure: (pool: ExplorerPool) => Promise<T>): Promise<T> {
+  const pool = await ExplorerPool.start(workers);
+  try { return await measure(pool); } finally { await pool.close(); }
+}
+
+/**
+ * warmUpUntilSteady() for a pool. Each worker runs only part of every search and tiers its code up
+ * later than one thread doing all of it: after a fixed 0.4 s, async-zap measured 45k states/s on one
+ * run and 147k after 0.7 s. Counterexample searches stop early, so their warm-up is the fixed 0.4 s.
+ */
+async function warmUpPool(search: () => Promise<{ result: { distinctStates: number } }>): Promise<void> {
+  const stop = performance.now() + 3000;
+  let previous = 0;
+  while (performance.now() < stop) {
+    const t = performance.now();
+    let distinct = 0;
+    while (performance.now() - t < 250) distinct += (await search()).result.distinctStates;
+    const rate = distinct / (performance.now() - t);
+    if (previous > 0 && Math.abs(rate - previous) <= 0.1 * previous) return;
+    previous = rate;
+  }
+}
+
 async function steadyRateParallel(pool: ExplorerPool, text: string): Promise<number> {
-  for (let i = 0; i < 3; i++) await pool.run(text, { bug: 'none' }); // warm-up (JIT in every worker)
+  await warmUpPool(() => pool.run(text, { bug: 'none' }));
   let distinct = 0, seconds = 0;
   while (seconds < 0.5) {
     const t = performance.now();
@@ -91,7 +136,8 @@ async function steadyRateParallel(pool: ExplorerPool, text: string): Promise<num
 }
 
 async function medianSecondsToCounterexampleParallel(pool: ExplorerPool, text: string): Promise<{ seconds: number | null; id: string | null }> {
-  await pool.run(text, { save: false }); // warm-up
+  const until = performance.now() + 400;
+  do await pool.run(text, { save: false }); while (performance.now() < until);
   const runs: Array<{ s: number; id: string | null }> = [];
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
@@ -127,25 +173,22 @@ export async function run(): Promise<Record<string, unknown>> {
   const dir = path.join(findRoot(), 'demo', 'scenarios', 'explore');
   const workers = Math.max(1, os.availableParallelism());
   const t0 = performance.now();
-  const pool = await ExplorerPool.start(workers);
+  const first = await ExplorerPool.start(workers);
   const out: Record<string, unknown> = { workers, poolStartMs: Math.round(performance.now() - t0) };
-  try {
-    await runCases(dir, pool, out);
-  } finally {
-    await pool.close();
-  }
+  await first.close();
+  await runCases(dir, workers, out);
   return { explorer: out };
 }
 
-async function runCases(dir: string, pool: ExplorerPool, out: Record<string, unknown>): Promise<void> {
+async function runCases(dir: string, workers: number, out: Record<string, unknown>): Promise<void> {
   for (const [bug, file] of Object.entries(CASES)) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     const cx = await inFreshWorker({ kind: 'counterexample', text });
     const { rate, fixed } = await inFreshWorker({ kind: 'rate', text });
-    const pcx = await medianSecondsToCounterexampleParallel(pool, text);
+    const pcx = await onFreshPool(workers, (pool) => medianSecondsToCounterexampleParallel(pool, text));
     out[bug] = {
       distinctStatesPerSec: rate,
-      distinctStatesPerSecParallel: await steadyRateParallel(pool, text),
+      distinctStatesPerSecParallel: await onFreshPool(workers, (pool) => steadyRateParallel(pool, text)),
       secondsToCounterexample: cx.seconds,
       secondsToCounterexampleParallel: pcx.seconds,
       counterexample: cx.id,
@@ -158,7 +201,7 @@ async function runCases(dir: string, pool: ExplorerPool, out: Record<string, unk
     const { rate, fixed } = await inFreshWorker({ kind: 'rate', text });
     out[name] = {
       distinctStatesPerSec: rate,
-      distinctStatesPerSecParallel: await steadyRateParallel(pool, text),
+      distinctStatesPerSecParallel: await onFreshPool(workers, (pool) => steadyRateParallel(pool, text)),
       fix: { verdict: fixed.verdict, statesExplored: fixed.statesExplored, distinctStates: fixed.distinctStates, seconds: Math.round(fixed.seconds * 10000) / 10000, exhaustive: fixed.exhaustive },
     };
   }
