@@ -65,22 +65,22 @@ function warmUp(search: () => unknown): void {
  * (at most 3 s). A fixed 0.4 s was not always enough: V8 kept tiering code up for longer in a fresh
  * thread (below for the parallel pool, where it is worst).
  */
-function warmUpUntilSteady(search: () => { distinctStates: number }): void {
+async function warmUpUntilSteady(search: () => number | Promise<number>): Promise<void> {
   const stop = performance.now() + 3000;
   let previous = 0;
   while (performance.now() < stop) {
     const t = performance.now();
     let distinct = 0;
-    while (performance.now() - t < 250) distinct += search().distinctStates;
+    while (performance.now() - t < 250) distinct += await search();
     const rate = distinct / (performance.now() - t);
     if (previous > 0 && Math.abs(rate - previous) <= 0.1 * previous) return;
     previous = rate;
   }
 }
 
-function steadyRate(text: string): { rate: number; fixed: ReturnType<typeof explore> } {
+async function steadyRate(text: string): Promise<{ rate: number; fixed: ReturnType<typeof explore> }> {
   let distinct = 0, seconds = 0, fixed: ReturnType<typeof explore> | undefined;
-  warmUpUntilSteady(() => explore(prepareExploration(text, { bug: 'none' }).options));
+  await warmUpUntilSteady(() => explore(prepareExploration(text, { bug: 'none' }).options).distinctStates);
   while (seconds < 0.5) {
     fixed = explore(prepareExploration(text, { bug: 'none' }).options);
     distinct += fixed.distinctStates;
@@ -105,25 +105,13 @@ async function onFreshPool<T>(workers: number, measure: (pool: ExplorerPool) => 
 }
 
 /**
- * warmUpUntilSteady() for a pool. Each worker runs only part of every search and tiers its code up
- * later than one thread doing all of it: after a fixed 0.4 s, async-zap measured 45k states/s on one
- * run and 147k after 0.7 s. Counterexample searches stop early, so their warm-up is the fixed 0.4 s.
+ * The pool is warmed up like one thread (warmUpUntilSteady). It needs it more: each worker runs only
+ * part of every search and tiers its code up later; after a fixed 0.4 s, async-zap measured 45k
+ * states/s on one run and 147k after 0.7 s. Counterexample searches stop early, so their warm-up is
+ * the fixed 0.4 s.
  */
-async function warmUpPool(search: () => Promise<{ result: { distinctStates: number } }>): Promise<void> {
-  const stop = performance.now() + 3000;
-  let previous = 0;
-  while (performance.now() < stop) {
-    const t = performance.now();
-    let distinct = 0;
-    while (performance.now() - t < 250) distinct += (await search()).result.distinctStates;
-    const rate = distinct / (performance.now() - t);
-    if (previous > 0 && Math.abs(rate - previous) <= 0.1 * previous) return;
-    previous = rate;
-  }
-}
-
 async function steadyRateParallel(pool: ExplorerPool, text: string): Promise<number> {
-  await warmUpPool(() => pool.run(text, { bug: 'none' }));
+  await warmUpUntilSteady(async () => (await pool.run(text, { bug: 'none' })).result.distinctStates);
   let distinct = 0, seconds = 0;
   while (seconds < 0.5) {
     const t = performance.now();
@@ -166,7 +154,7 @@ function inFreshWorker(m: Measure): Promise<Measured> {
 
 if (!isMainThread && (workerData as { benchExplorer?: Measure } | null)?.benchExplorer) {
   const m = (workerData as { benchExplorer: Measure }).benchExplorer;
-  parentPort!.postMessage(m.kind === 'rate' ? steadyRate(m.text) : medianSecondsToCounterexample(m.text));
+  void (m.kind === 'rate' ? steadyRate(m.text) : Promise.resolve(medianSecondsToCounterexample(m.text))).then((r) => parentPort!.postMessage(r));
 }
 
 export async function run(): Promise<Record<string, unknown>> {
