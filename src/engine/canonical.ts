@@ -12,7 +12,7 @@
  * left out; so are values derived from others (nPresent, host.maps, host.mapped).
  */
 import type { Kvm } from './kvm';
-import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, sptePfn, type HostRegion, type Slot, type Sp } from './state';
+import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, SPT_ENTRIES, sptePfn, type HostRegion, type Slot, type Sp, type VmState, type GuestPageTables } from './state';
 
 export interface CanonicalSink {
   /** A number (integers up to 2^53, negative allowed). */
@@ -120,26 +120,29 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
 // -------------------------------------------------------------------------------------------------
 
 const NONE: number[] = [];
-const nonLeafScans = new Map<number, number[]>();
 const rmapScans = new Map<number, number[]>();
 const MAX_CACHED = 200_000;
 
-/** Forget every cached scan (tests: a key computed after this must equal the cached one). */
-export function clearCanonicalCaches(): void { nonLeafScans.clear(); rmapScans.clear(); }
+/** Forget every cached scan, those kept on the pages of `s` too (tests: a key computed after this must equal the cached one). */
+export function clearCanonicalCaches(s?: VmState): void {
+  rmapScans.clear();
+  guestPtHashes = new WeakMap();
+  if (s) for (const sp of s.sps.values()) { sp.nonLeafScan = null; sp.presentScan = null; }
+}
 
 function bounded<K, V>(m: Map<K, V>): Map<K, V> { if (m.size >= MAX_CACHED) m.clear(); return m; }
 
-/** The non-leaf entries of a page's table as (index, child page id, flags) triples. */
+/** The non-leaf entries of a page's table as (index, child page id, flags) triples (kept on the page by version). */
 function scanNonLeaf(kvm: Kvm, sp: Sp): number[] {
-  let c = nonLeafScans.get(sp.nlver);
-  if (c) return c;
+  if (sp.nonLeafScan !== null && sp.nonLeafScanVer === sp.nlver) return sp.nonLeafScan;
   const spt = sp.spt!;
-  c = [];
-  for (let i = 0; i < 512; i++) {
+  const c: number[] = [];
+  for (let i = 0; i < SPT_ENTRIES; i++) {
     const v = spt[i]!;
     if (v !== 0 && !kvm.isLeaf(sp, v)) c.push(i, sptePfn(v) - SP_PFN_BASE, v % 4096);
   }
-  bounded(nonLeafScans).set(sp.nlver, c);
+  sp.nonLeafScan = c;
+  sp.nonLeafScanVer = sp.nlver;
   return c;
 }
 
@@ -169,7 +172,7 @@ export function rmapHeads(m: Slot): number[] {
  * A map's keys in ascending order: its own key iterator when insertion order already is ascending (the
  * usual case for guest page tables, written once at start-up), else a sorted copy.
  */
-function ascendingKeys(m: Map<number, unknown>): Iterable<number> {
+function ascendingKeys(m: ReadonlyMap<number, unknown>): Iterable<number> {
   let prev = -Infinity;
   for (const k of m.keys()) { if (k < prev) return [...m.keys()].sort((a, b) => a - b); prev = k; }
   return m.keys();
@@ -235,17 +238,42 @@ export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly 
   for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) { sink.n(h.ref[k]!); sink.n(h.state[k]!); }
   if (s.guestPt.size) {
     sink.tag('G');
-    for (const gfn of ascendingKeys(s.guestPt)) {
-      const pt = s.guestPt.get(gfn)!;
-      sink.n(gfn); sink.n(pt.level);
-      for (const i of ascendingKeys(pt.entries)) {
-        const e = pt.entries.get(i)!;
-        sink.n(i); sink.n(e.gfn); sink.n((e.present ? 1 : 0) | (e.writable ? 2 : 0) | (e.user ? 4 : 0) | (e.huge ? 8 : 0));
-      }
-      sink.n(-1);
-    }
+    emitGuestPageTables(s.guestPt, sink);
   }
   if (threads) for (const t of threads) { sink.tag('t'); emitThread(t, sink); }
+}
+
+let guestPtHashes = new WeakMap<GuestPageTables, [number, number]>();
+
+/**
+ * The guest page tables; the hash sink takes their sub-hash, cached by identity (the tables are
+ * immutable and shared by copies of the state, and most steps do not write them).
+ */
+function emitGuestPageTables(gpt: GuestPageTables, sink: CanonicalSink): void {
+  if (sink.cached) {
+    let h = guestPtHashes.get(gpt);
+    if (h === undefined) {
+      const sub = new HashSink();
+      writeGuestPageTables(gpt, sub);
+      h = [sub.h1, sub.h2];
+      guestPtHashes.set(gpt, h);
+    }
+    sink.n(h[0]); sink.n(h[1]);
+    return;
+  }
+  writeGuestPageTables(gpt, sink);
+}
+
+function writeGuestPageTables(gpt: GuestPageTables, sink: CanonicalSink): void {
+  for (const gfn of ascendingKeys(gpt)) {
+    const pt = gpt.get(gfn)!;
+    sink.n(gfn); sink.n(pt.level);
+    for (const i of ascendingKeys(pt.entries)) {
+      const e = pt.entries.get(i)!;
+      sink.n(i); sink.n(e.gfn); sink.n((e.present ? 1 : 0) | (e.writable ? 2 : 0) | (e.user ? 4 : 0) | (e.huge ? 8 : 0));
+    }
+    sink.n(-1);
+  }
 }
 
 /** One thread's scheduler state (the engine hashes it once per step of that thread and caches it). */

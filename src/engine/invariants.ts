@@ -10,7 +10,7 @@
  */
 import type { EraId } from './api';
 import type { Kvm } from './kvm';
-import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE, type Sp } from './state';
+import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE, SPT_ENTRIES, type Sp } from './state';
 import { rmapHeads } from './canonical';
 
 export interface InvariantInfo {
@@ -83,20 +83,17 @@ export function invariantsFor(era: EraId): Set<string> {
   return new Set(INVARIANTS.filter((i) => i.eras.includes(era)).map((i) => i.id));
 }
 
-const presentScans = new Map<number, number[]>();
-
 /**
- * Indices of the present SPTEs of a page, cached by the table's content version (a state differs from
- * the last audited one in a table or two: the explorer audits every new state).
+ * Indices of the present SPTEs of a page, kept on the page with the table version they were taken at
+ * (a state differs from the last audited one in a table or two: the explorer audits every new state).
  */
 function presentEntries(sp: Sp): number[] {
-  let c = presentScans.get(sp.ver);
-  if (c) return c;
-  c = [];
+  if (sp.presentScan !== null && sp.presentScanVer === sp.ver) return sp.presentScan;
+  const c: number[] = [];
   const spt = sp.spt!;
-  for (let i = 0; i < 512; i++) if (isPresent(spt[i]!)) c.push(i);
-  if (presentScans.size >= 100_000) presentScans.clear();
-  presentScans.set(sp.ver, c);
+  for (let i = 0; i < SPT_ENTRIES; i++) if (isPresent(spt[i]!)) c.push(i);
+  sp.presentScan = c;
+  sp.presentScanVer = sp.ver;
   return c;
 }
 
@@ -140,6 +137,8 @@ export class Auditor {
     this.checkState();
     this.prev = this.cur;
   }
+
+  private readonly lpageScratch: number[] = [];
 
   private v(id: string, msg: string, objects: string[]): void {
     const key = id + '|' + msg;
@@ -262,7 +261,10 @@ export class Auditor {
     for (const m of s.memslots) {
       for (const level of [2, 3]) {
         const a = m.lpage[level - 2];
-        const want = new Int32Array(a.length);
+        // a plain array: allocating a typed array per audit costs more than the rest of this check
+        const want = this.lpageScratch;
+        want.length = 0;
+        for (let k = 0; k < a.length; k++) want.push(0);
         const shift = 2 ** (9 * (level - 1));
         if (m.baseGfn % shift !== 0) want[0] += 1;
         if ((m.baseGfn + m.npages) % shift !== 0) want[want.length - 1] += 1;

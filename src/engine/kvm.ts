@@ -13,7 +13,7 @@ import { ACC, TrackedVm, vmFieldAccess } from './access';
 export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
-  DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE,
+  DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE, SPT_HOLDERS, SPT_LENGTH,
   Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, sptLeafTerm, type ArrayPool,
 } from './state';
 
@@ -143,11 +143,13 @@ export class Kvm {
         requests: [], inGuest: false, guestMode: false, tlb: [], cr3: cfg.guestCr3?.[i] ?? cfg.guestCr3?.[0] ?? 0, modeBits: mb, loadFlushPending: false,
       });
     }
+    const guestPt = new Map<number, { level: number; entries: Map<number, GuestPte> }>();
     for (const g of cfg.guestPageTables ?? []) {
       const entries = new Map<number, GuestPte>();
       for (const e of g.entries) entries.set(e.index, { gfn: e.gfn, present: e.present ?? true, writable: e.writable ?? true, user: e.user ?? true, huge: e.huge ?? false });
-      s.guestPt.set(g.gfn, { level: g.level, entries });
+      guestPt.set(g.gfn, { level: g.level, entries });
     }
+    s.guestPt = guestPt;
     return s;
   }
 
@@ -377,8 +379,13 @@ export class Kvm {
   isLeaf(sp: Sp, v: number): boolean { return sp.level === 1 || (v % 256) >= SPTE_PS; }
 
   setSpte(sp: Sp, i: number, nv: number): void {
-    if (sp.spt === null) sp.spt = this.zeroed(512);
-    else if (sp.sptShared) { sp.spt = this.copied(sp.spt); sp.sptShared = false; }
+    if (sp.spt === null) { sp.spt = this.zeroed(SPT_LENGTH); sp.spt[SPT_HOLDERS] = 1; }
+    else if (sp.spt[SPT_HOLDERS]! > 1) {
+      // another copy of the state holds this table too: write a private copy
+      sp.spt[SPT_HOLDERS]!--;
+      sp.spt = this.copied(sp.spt);
+      sp.spt[SPT_HOLDERS] = 1;
+    }
     const old = sp.spt[i];
     sp.spt[i] = nv;
     sp.ver = writeVersion();
@@ -872,9 +879,10 @@ export class Kvm {
 
   newSp(gfn: number, level: number, direct: boolean, tdp: boolean, role: number, nested: boolean): Sp {
     const sp: Sp = {
-      id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, sptShared: false, nPresent: 0, parentPtes: 0,
+      id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, nPresent: 0, parentPtes: 0,
       unsync: false, unsyncChildren: 0, unsyncBitmap: [], rootCount: 0, gen: this.s.gen, invalid: false, life: LIFE_LIVE,
       onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, nlver: 0, ver: 0,
+      presentScan: null, presentScanVer: 0, nonLeafScan: null, nonLeafScanVer: 0,
     };
     this.s.sps.set(sp.id, sp);
     if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.quiet(ACC.SPS);
@@ -2059,13 +2067,16 @@ export class Kvm {
 
   /** Emulated write to a guest page table (kvm_mmu_pte_write / kvm_mmu_track_write). */
   *guestPtWrite(t: ThreadCtx, v: Vcpu, gfn: number, index: number, value: { gfn: number; present?: boolean; writable?: boolean; user?: boolean; huge?: boolean } | null): Gen {
-    let pt = this.s.guestPt.get(gfn);
-    if (!pt) { pt = { level: 1, entries: new Map() }; this.s.guestPt.set(gfn, pt); }
+    // the tables are immutable (shared by snapshots): replace the written table and the map holding it
+    const pt = this.s.guestPt.get(gfn);
+    const entries = new Map(pt?.entries);
+    if (value) entries.set(index, { gfn: value.gfn, present: value.present ?? true, writable: value.writable ?? true, user: value.user ?? true, huge: value.huge ?? false });
+    else entries.delete(index);
+    const tables = new Map(this.s.guestPt);
+    tables.set(gfn, { level: pt?.level ?? 1, entries });
+    this.s.guestPt = tables;
     const bucket = this.s.hash.get(this.hashBucket(gfn)) ?? [];
     const tracked = bucket.map((id) => this.s.sps.get(id)!).filter((sp) => sp && sp.gfn === gfn && !sp.direct && !sp.nested && !sp.invalid);
-    if (value) pt.entries.set(index, { gfn: value.gfn, present: value.present ?? true, writable: value.writable ?? true, user: value.user ?? true, huge: value.huge ?? false });
-    else pt.entries.delete(index);
-    this.s.wr |= ACC.GUEST_PT; // guest memory: no trace effect
     if (!tracked.length || tracked.every((sp) => sp.unsync)) { this.note(`guest writes gfn ${hex(gfn)}[${index}] directly (not write-protected)`); return; }
     this.enter(t, this.v >= 6.1 ? 'kvm_mmu_track_write' : 'kvm_mmu_pte_write', this.frameArgs ? { gfn: hex(gfn), index } : undefined);
     yield* this.lock(t, 'write');

@@ -45,13 +45,12 @@ export interface Sp {
   tdp: boolean;
   /** Nested (guest_mode) page that shadows an identity L1 EPT table. */
   nested: boolean;
-  /** 512 SPTEs, allocated on the first write. */
-  spt: Float64Array | null;
   /**
-   * spt may also belong to another copy of the state (cloneVmState shares tables copy-on-write):
-   * Kvm.setSpte copies it before the first write, and the pool never recycles a shared table.
+   * 512 SPTEs, allocated on the first write, plus one slot (SPT_HOLDERS) counting the copies of the
+   * state that hold the table: cloneVmState shares tables copy-on-write, Kvm.setSpte copies a table
+   * held more than once before writing it, and the pool recycles a table when its last holder goes.
    */
-  sptShared: boolean;
+  spt: Float64Array | null;
   nPresent: number;
   /** parent_ptes head word (shadow MMU, rmap encoding) or the single ptep (TDP MMU). */
   parentPtes: number;
@@ -87,7 +86,21 @@ export interface Sp {
   nlver: number;
   /** Content version of the whole spt: a fresh writeVersion() on every SPTE write (the auditor's scan cache). */
   ver: number;
+  /**
+   * Scans of spt remembered with the version they were taken at (immutable arrays, shared by copies):
+   * the indices of present entries (auditor) for `ver`, and (index, child id, flags) triples of the
+   * non-leaf entries (canonical hash) for `nlver`.
+   */
+  presentScan: number[] | null;
+  presentScanVer: number;
+  nonLeafScan: number[] | null;
+  nonLeafScanVer: number;
 }
+
+/** SPTEs per table, and the index of the extra slot that counts a table's holders (see Sp.spt). */
+export const SPT_ENTRIES = 512;
+export const SPT_HOLDERS = 512;
+export const SPT_LENGTH = SPT_ENTRIES + 1;
 
 export interface Desc { sptes: number[]; more: number }
 
@@ -102,6 +115,8 @@ export interface Slot extends MemslotConfig {
 }
 
 export interface GuestPte { gfn: number; present: boolean; writable: boolean; user: boolean; huge: boolean }
+
+export type GuestPageTables = ReadonlyMap<number, { readonly level: number; readonly entries: ReadonlyMap<number, Readonly<GuestPte>> }>;
 
 export interface TlbEntry { tag: number; key: number; pfn: number; w: boolean }
 
@@ -228,7 +243,11 @@ export interface VmState {
   nextDescId: number;
   host: HostState;
   vcpus: Vcpu[];
-  guestPt: Map<number, { level: number; entries: Map<number, GuestPte> }>;
+  /**
+   * Guest page tables by gfn. Immutable: a write replaces the maps on its path (Kvm.guestPtWrite), so
+   * copies of the state share them and the canonical hash caches their hash by identity.
+   */
+  guestPt: GuestPageTables;
   /** 5.18/6.1 tdp_mmu_zap_wq queue of root ids. */
   workQueue: number[];
   shadowRootAllocated: boolean;
@@ -299,7 +318,7 @@ export class ArrayPool {
   }
 
   release(s: VmState): void {
-    for (const sp of s.sps.values()) if (sp.spt && !sp.sptShared) this.put(sp.spt);
+    for (const sp of s.sps.values()) if (sp.spt && --sp.spt[SPT_HOLDERS]! === 0) this.put(sp.spt);
     for (const m of s.memslots) {
       for (const a of m.rmap) if (a) this.put(a);
       for (const a of m.lpage) this.put(a);
@@ -311,11 +330,10 @@ export class ArrayPool {
 
 const NO_POOL = { copy: <T extends Typed>(a: T): T => a.slice() as T };
 
-/** Marks a page's table as shared by the page and its copy (copy-on-write); true when there is a table. */
-function shareSpt(sp: Sp): boolean {
-  if (sp.spt === null) return false;
-  sp.sptShared = true;
-  return true;
+/** The page's table, now held by one more copy of the state (copy-on-write). */
+function shareSpt(sp: Sp): Float64Array | null {
+  if (sp.spt !== null) sp.spt[SPT_HOLDERS]!++;
+  return sp.spt;
 }
 
 function cloneSp(sp: Sp): Sp {
@@ -323,11 +341,12 @@ function cloneSp(sp: Sp): Sp {
   // error here rather than a silently shared value, and V8 builds the copy with one fixed shape
   return {
     id: sp.id, gfn: sp.gfn, role: sp.role, level: sp.level, direct: sp.direct, tdp: sp.tdp, nested: sp.nested,
-    spt: sp.spt, sptShared: shareSpt(sp), nPresent: sp.nPresent, parentPtes: sp.parentPtes, unsync: sp.unsync,
+    spt: shareSpt(sp), nPresent: sp.nPresent, parentPtes: sp.parentPtes, unsync: sp.unsync,
     unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
     invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
     gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
     writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, nlver: sp.nlver, ver: sp.ver,
+    presentScan: sp.presentScan, presentScanVer: sp.presentScanVer, nonLeafScan: sp.nonLeafScan, nonLeafScanVer: sp.nonLeafScanVer,
   };
 }
 
@@ -343,12 +362,6 @@ export function cloneVmState(s: VmState, pool: Pick<ArrayPool, 'copy'> = NO_POOL
   for (const [b, ids] of s.hash) hash.set(b, ids.slice());
   const descs = new Map<number, Desc>();
   for (const [id, d] of s.descs) descs.set(id, { sptes: d.sptes.slice(), more: d.more });
-  const guestPt = new Map<number, { level: number; entries: Map<number, GuestPte> }>();
-  for (const [gfn, pt] of s.guestPt) {
-    const entries = new Map<number, GuestPte>();
-    for (const [i, e] of pt.entries) entries.set(i, { gfn: e.gfn, present: e.present, writable: e.writable, user: e.user, huge: e.huge });
-    guestPt.set(gfn, { level: pt.level, entries });
-  }
   const h = s.host;
   return {
     gen: s.gen, sps, freedIds: new Set(s.freedIds), nextSpId: s.nextSpId, activeHead: s.activeHead, activeTail: s.activeTail,
@@ -372,7 +385,7 @@ export function cloneVmState(s: VmState, pool: Pick<ArrayPool, 'copy'> = NO_POOL
       requests: v.requests.slice(), inGuest: v.inGuest, guestMode: v.guestMode, tlb: v.tlb.map((e) => ({ tag: e.tag, key: e.key, pfn: e.pfn, w: e.w })),
       cr3: v.cr3, modeBits: { ...v.modeBits }, loadFlushPending: v.loadFlushPending,
     })),
-    guestPt, workQueue: s.workQueue.slice(), shadowRootAllocated: s.shadowRootAllocated, rt3Window: s.rt3Window,
+    guestPt: s.guestPt, workQueue: s.workQueue.slice(), shadowRootAllocated: s.shadowRootAllocated, rt3Window: s.rt3Window,
     srcuReaders: s.srcuReaders, flushPending: s.flushPending, nxHugePages: s.nxHugePages, lockOps: s.lockOps, destroyed: s.destroyed,
   };
 }
