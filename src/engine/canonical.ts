@@ -12,7 +12,7 @@
  * left out; so are values derived from others (nPresent, host.maps, host.mapped).
  */
 import type { Kvm } from './kvm';
-import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, SPT_ENTRIES, sptePfn, type HostRegion, type Slot, type Sp, type VmState, type GuestPageTables } from './state';
+import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, sptePfn, type HostRegion, type Slot, type Sp, type GuestPageTables } from './state';
 
 export interface CanonicalSink {
   /** A number (integers up to 2^53, negative allowed). */
@@ -97,10 +97,13 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
   if (!spt) { sink.n(-1); return; }
   if (sink.cached) {
     // leaf entries: the hash kept on the page (Kvm.setSpte); non-leaf entries name a page,
-    // renumbered on every walk, from a scan cached by their version
+    // renumbered on every walk, listed by the page's kept index
     sink.n(sp.lh1); sink.n(sp.lh2);
-    const nl = sp.nlver > 0 ? scanNonLeaf(kvm, sp) : NONE;
-    for (let k = 0; k < nl.length; k += 3) { sink.n(nl[k]!); sink.n(-3); sink.n(ren(kvm, nl[k + 1]!)); sink.n(nl[k + 2]!); }
+    const nl = sp.nonLeafIdx;
+    for (let k = 0; k < nl.length; k++) {
+      const i = nl[k]!, v = spt[i]!;
+      sink.n(i); sink.n(-3); sink.n(ren(kvm, sptePfn(v) - SP_PFN_BASE)); sink.n(v % 4096);
+    }
     sink.n(-4);
     return;
   }
@@ -116,35 +119,19 @@ function emitSp(kvm: Kvm, sp: Sp, sink: CanonicalSink): void {
 
 // -------------------------------------------------------------------------------------------------
 // Scan caches, keyed by content version (state.ts writeVersion): a state differs from the previous one
-// in a few arrays, so most scans of 512-entry tables are answered from here.
+// in a few arrays, so most scans of rmap arrays are answered from here.
 // -------------------------------------------------------------------------------------------------
 
-const NONE: number[] = [];
 const rmapScans = new Map<number, number[]>();
 const MAX_CACHED = 200_000;
 
-/** Forget every cached scan, those kept on the pages of `s` too (tests: a key computed after this must equal the cached one). */
-export function clearCanonicalCaches(s?: VmState): void {
+/** Forget every cached scan (tests: a key computed after this must equal the cached one). */
+export function clearCanonicalCaches(): void {
   rmapScans.clear();
   guestPtHashes = new WeakMap();
-  if (s) for (const sp of s.sps.values()) { sp.nonLeafScan = null; sp.presentScan = null; }
 }
 
 function bounded<K, V>(m: Map<K, V>): Map<K, V> { if (m.size >= MAX_CACHED) m.clear(); return m; }
-
-/** The non-leaf entries of a page's table as (index, child page id, flags) triples (kept on the page by version). */
-function scanNonLeaf(kvm: Kvm, sp: Sp): number[] {
-  if (sp.nonLeafScan !== null && sp.nonLeafScanVer === sp.nlver) return sp.nonLeafScan;
-  const spt = sp.spt!;
-  const c: number[] = [];
-  for (let i = 0; i < SPT_ENTRIES; i++) {
-    const v = spt[i]!;
-    if (v !== 0 && !kvm.isLeaf(sp, v)) c.push(i, sptePfn(v) - SP_PFN_BASE, v % 4096);
-  }
-  sp.nonLeafScan = c;
-  sp.nonLeafScanVer = sp.nlver;
-  return c;
-}
 
 function emitRegion(r: HostRegion, sink: CanonicalSink): void {
   // the hash sink takes the region's incrementally kept hash (state.ts setHostEntry)

@@ -10,7 +10,7 @@
  */
 import type { EraId } from './api';
 import type { Kvm } from './kvm';
-import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE, SPT_ENTRIES, type Sp } from './state';
+import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
 import { rmapHeads } from './canonical';
 
 export interface InvariantInfo {
@@ -81,20 +81,6 @@ export const INVARIANTS: InvariantInfo[] = [
 /** Invariant ids that apply to an era. */
 export function invariantsFor(era: EraId): Set<string> {
   return new Set(INVARIANTS.filter((i) => i.eras.includes(era)).map((i) => i.id));
-}
-
-/**
- * Indices of the present SPTEs of a page, kept on the page with the table version they were taken at
- * (a state differs from the last audited one in a table or two: the explorer audits every new state).
- */
-function presentEntries(sp: Sp): number[] {
-  if (sp.presentScan !== null && sp.presentScanVer === sp.ver) return sp.presentScan;
-  const c: number[] = [];
-  const spt = sp.spt!;
-  for (let i = 0; i < SPT_ENTRIES; i++) if (isPresent(spt[i]!)) c.push(i);
-  sp.presentScan = c;
-  sp.presentScanVer = sp.ver;
-  return c;
 }
 
 const NO_ENTRIES: number[] = [];
@@ -176,7 +162,7 @@ export class Auditor {
       if (sp.unsync && (sp.level !== 1 || sp.direct)) this.v('US-1', `sp#${sp.id} is unsync at level ${sp.level}`, [`sp#${sp.id}`]);
       if (sp.unsyncChildren !== sp.unsyncBitmap.length) this.v('US-2', `sp#${sp.id} unsync_children ${sp.unsyncChildren} != bitmap popcount ${sp.unsyncBitmap.length}`, [`sp#${sp.id}`]);
       if (!sp.spt) continue;
-      const present = presentEntries(sp);
+      const present = sp.presentIdx;
       for (let j = 0; j < present.length; j++) {
         const i = present[j]!;
         const val = sp.spt[i]!;

@@ -13,7 +13,7 @@ import { ACC, TrackedVm, vmFieldAccess } from './access';
 export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
-  DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE, SPT_HOLDERS, SPT_LENGTH,
+  DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE, SPT_HOLDERS, SPT_LENGTH, withIndex,
   Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, sptLeafTerm, type ArrayPool,
 } from './state';
 
@@ -34,6 +34,7 @@ export type Gen<T = void> = Generator<Pt, T, void>;
 const BATCH_ZAP_PAGES = 10;
 const KVM_MIN_FREE_MMU_PAGES = 5;
 const hex = (n: number) => '0x' + n.toString(16);
+const NO_INDICES: readonly number[] = [];
 
 /**
  * trace: record trace events (calls, points, effects). frames: 'args' per-call frames with arguments
@@ -388,15 +389,14 @@ export class Kvm {
     }
     const old = sp.spt[i];
     sp.spt[i] = nv;
-    sp.ver = writeVersion();
-    // keep the canonical hash's view of the table current (state.ts: lh1/lh2, nlver)
-    if (old !== 0) {
-      if (this.isLeaf(sp, old)) { sp.lh1 ^= sptLeafTerm(1, i, old); sp.lh2 ^= sptLeafTerm(2, i, old); } else sp.nlver = writeVersion();
-    }
-    if (nv !== 0) {
-      if (this.isLeaf(sp, nv)) { sp.lh1 ^= sptLeafTerm(1, i, nv); sp.lh2 ^= sptLeafTerm(2, i, nv); } else sp.nlver = writeVersion();
-    }
+    // keep the canonical hash's and the auditor's view of the table current (state.ts: lh1/lh2, presentIdx, nonLeafIdx)
+    const oldLeaf = old !== 0 && this.isLeaf(sp, old), newLeaf = nv !== 0 && this.isLeaf(sp, nv);
+    if (oldLeaf) { sp.lh1 ^= sptLeafTerm(1, i, old); sp.lh2 ^= sptLeafTerm(2, i, old); }
+    if (newLeaf) { sp.lh1 ^= sptLeafTerm(1, i, nv); sp.lh2 ^= sptLeafTerm(2, i, nv); }
+    const oldNonLeaf = old !== 0 && !oldLeaf, newNonLeaf = nv !== 0 && !newLeaf;
+    if (oldNonLeaf !== newNonLeaf) sp.nonLeafIdx = withIndex(sp.nonLeafIdx, i, newNonLeaf);
     const oldP = isPresent(old), newP = isPresent(nv);
+    if (oldP !== newP) sp.presentIdx = withIndex(sp.presentIdx, i, newP);
     if (oldP && !newP) sp.nPresent--; else if (!oldP && newP) sp.nPresent++;
     if (oldP && this.isLeaf(sp, old)) this.pfnDec(sptePfn(old));
     if (newP && this.isLeaf(sp, nv)) this.pfnInc(sptePfn(nv));
@@ -881,8 +881,7 @@ export class Kvm {
     const sp: Sp = {
       id: this.s.nextSpId++, gfn, role, level, direct, tdp, nested, spt: null, nPresent: 0, parentPtes: 0,
       unsync: false, unsyncChildren: 0, unsyncBitmap: [], rootCount: 0, gen: this.s.gen, invalid: false, life: LIFE_LIVE,
-      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, nlver: 0, ver: 0,
-      presentScan: null, presentScanVer: 0, nonLeafScan: null, nonLeafScanVer: 0,
+      onActive: false, prevA: -1, nextA: -1, inHash: false, gfns: null, rootId: -1, scheduledToZap: false, writeFlooding: 0, lh1: 0, lh2: 0, presentIdx: NO_INDICES, nonLeafIdx: NO_INDICES,
     };
     this.s.sps.set(sp.id, sp);
     if (this.tr) this.fx({ kind: 'sp-alloc', sp: sp.id, gfn, role: hex(role), gen: sp.gen, tdp }); else this.quiet(ACC.SPS);
@@ -1321,7 +1320,7 @@ export class Kvm {
     this.activeRemove(sp);
     if (!this.p.prepareCommit && !sp.tdp) this.modUsed(-1);
     this.spLife(sp, LIFE_FREED);
-    sp.spt = null; sp.gfns = null;
+    sp.spt = null; sp.gfns = null; sp.presentIdx = NO_INDICES; sp.nonLeafIdx = NO_INDICES;
     this.s.sps.delete(sp.id);
     this.s.freedIds.add(sp.id);
     this.leave(t);
@@ -1387,7 +1386,7 @@ export class Kvm {
 
   freeTdpSp(_t: ThreadCtx, sp: Sp): void {
     this.spLife(sp, LIFE_FREED);
-    sp.spt = null;
+    sp.spt = null; sp.presentIdx = NO_INDICES; sp.nonLeafIdx = NO_INDICES;
     this.s.sps.delete(sp.id);
     this.s.freedIds.add(sp.id);
   }

@@ -80,21 +80,21 @@ export interface Sp {
   lh1: number;
   lh2: number;
   /**
-   * Content version of the non-leaf entries of spt (those name other pages, renumbered on every
-   * walk, so they cannot be hashed ahead): a fresh writeVersion() whenever one is written; 0 = none yet.
+   * Indices of the present entries of spt, and of its non-leaf entries (non-zero values that name a
+   * lower table), ascending. Kept by Kvm.setSpte; immutable (a write replaces the array), so copies of
+   * the state share them. The auditor and the canonical hash read these instead of scanning 512 entries.
    */
-  nlver: number;
-  /** Content version of the whole spt: a fresh writeVersion() on every SPTE write (the auditor's scan cache). */
-  ver: number;
-  /**
-   * Scans of spt remembered with the version they were taken at (immutable arrays, shared by copies):
-   * the indices of present entries (auditor) for `ver`, and (index, child id, flags) triples of the
-   * non-leaf entries (canonical hash) for `nlver`.
-   */
-  presentScan: number[] | null;
-  presentScanVer: number;
-  nonLeafScan: number[] | null;
-  nonLeafScanVer: number;
+  presentIdx: readonly number[];
+  nonLeafIdx: readonly number[];
+}
+
+/** `list` (ascending) with `i` added or removed: a new array, the old one may be shared. */
+export function withIndex(list: readonly number[], i: number, present: boolean): readonly number[] {
+  let k = 0;
+  while (k < list.length && list[k]! < i) k++;
+  const has = k < list.length && list[k] === i;
+  if (has === present) return list;
+  return present ? [...list.slice(0, k), i, ...list.slice(k)] : [...list.slice(0, k), ...list.slice(k + 1)];
 }
 
 /** SPTEs per table, and the index of the extra slot that counts a table's holders (see Sp.spt). */
@@ -345,8 +345,7 @@ function cloneSp(sp: Sp): Sp {
     unsyncChildren: sp.unsyncChildren, unsyncBitmap: sp.unsyncBitmap.slice(), rootCount: sp.rootCount, gen: sp.gen,
     invalid: sp.invalid, life: sp.life, onActive: sp.onActive, prevA: sp.prevA, nextA: sp.nextA, inHash: sp.inHash,
     gfns: sp.gfns ? new Map(sp.gfns) : null, rootId: sp.rootId, scheduledToZap: sp.scheduledToZap,
-    writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, nlver: sp.nlver, ver: sp.ver,
-    presentScan: sp.presentScan, presentScanVer: sp.presentScanVer, nonLeafScan: sp.nonLeafScan, nonLeafScanVer: sp.nonLeafScanVer,
+    writeFlooding: sp.writeFlooding, lh1: sp.lh1, lh2: sp.lh2, presentIdx: sp.presentIdx, nonLeafIdx: sp.nonLeafIdx,
   };
 }
 

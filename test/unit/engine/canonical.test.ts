@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createEngine } from '../../../src/engine';
 import type { EraId, MmuKind, ThreadSpec } from '../../../src/engine';
 import fc from 'fast-check';
-import { cloneVmState, ArrayPool, setHostEntry, regionHashFromScratch, SPT_ENTRIES, SPT_HOLDERS, type HostRegion } from '../../../src/engine/state';
+import { cloneVmState, ArrayPool, setHostEntry, regionHashFromScratch, SPT_ENTRIES, SPT_HOLDERS, isPresent, type HostRegion } from '../../../src/engine/state';
 import { clearCanonicalCaches } from '../../../src/engine/canonical';
 import { sptLeafHashFromScratch } from '../../../src/engine/state';
 import { vm, hvaOf, shadowGuest, T2A, rng, shadowRaceThreads } from './helpers';
@@ -68,7 +68,7 @@ function sharedObjects(a: unknown, b: unknown): string[] {
  */
 function notCopyOnWrite(a: ReturnType<typeof cloneVmState>, b: ReturnType<typeof cloneVmState>, paths: string[]): string[] {
   return paths.filter((p) => {
-    if (p.startsWith('s.guestPt') || /^s\.sps\.get\(\d+\)\.(presentScan|nonLeafScan)$/.test(p)) return false;
+    if (p.startsWith('s.guestPt') || /^s\.sps\.get\(\d+\)\.(presentIdx|nonLeafIdx)$/.test(p)) return false;
     const m = /^s\.sps\.get\((\d+)\)\.spt$/.exec(p);
     if (!m) return true;
     const id = Number(m[1]);
@@ -146,9 +146,17 @@ for (const c of CASES) {
         else byKey.set(key, text);
         if (byText.has(text)) assert.equal(byText.get(text), key, 'one state got two keys');
         else byText.set(text, key);
-        if (guard % 5 === 0) { clearCanonicalCaches(e.kvm.raw); assert.equal(e.stateKey(), key, 'a cached scan was stale'); }
+        if (guard % 5 === 0) { clearCanonicalCaches(); assert.equal(e.stateKey(), key, 'a cached scan was stale'); }
         for (const sp of e.kvm.raw.sps.values()) {
           assert.deepEqual([sp.lh1, sp.lh2], sptLeafHashFromScratch(sp, (p, v) => e.kvm.isLeaf(p, v)), `sp#${sp.id}: kept leaf hash differs from a full scan`);
+          const present: number[] = [], nonLeaf: number[] = [];
+          if (sp.spt) for (let i = 0; i < SPT_ENTRIES; i++) {
+            const v = sp.spt[i]!;
+            if (isPresent(v)) present.push(i);
+            if (v !== 0 && !e.kvm.isLeaf(sp, v)) nonLeaf.push(i);
+          }
+          assert.deepEqual(sp.presentIdx, present, `sp#${sp.id}: kept present indices differ from a full scan`);
+          assert.deepEqual(sp.nonLeafIdx, nonLeaf, `sp#${sp.id}: kept non-leaf indices differ from a full scan`);
         }
         // back and forth through history: restored snapshots must key as they did
         if (guard % 9 === 8 && e.position > 3) {

@@ -45,16 +45,12 @@ const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shad
 const configOf = (c: (typeof CASES)[number]) => vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
 const engineFor = (c: (typeof CASES)[number], trace: 'full' | 'explore' = 'full'): EngineInternals => createEngine({ config: configOf(c), threads: c.threads(), trace });
 
-/** Fields of a shadow page that cache scans of its table: reading the state fills them. */
-const SCAN_CACHES = new Set(['presentScan', 'presentScanVer', 'nonLeafScan', 'nonLeafScanVer']);
-
 /**
- * Plain JSON of any state part (Maps, Sets and typed arrays included). Left out: the scan caches, and
- * the holder count of SPTE tables (copy-on-write bookkeeping: the engine's own snapshot after a step
- * raises it without any write to the state).
+ * Plain JSON of any state part (Maps, Sets and typed arrays included). Left out: the holder count of
+ * SPTE tables (copy-on-write bookkeeping: the engine's own snapshot after a step raises it without any
+ * write to the state).
  */
 const json = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => {
-  if (SCAN_CACHES.has(k)) return undefined;
   if (v instanceof Map) return { map: [...v.entries()] };
   if (v instanceof Set) return { set: [...v] };
   if (k === 'spt' && v instanceof Float64Array) return Array.from(v.subarray(0, SPT_ENTRIES));
