@@ -100,6 +100,15 @@ export class Kvm {
   private zeroed(n: number): Float64Array { return this.arrays ? this.arrays.zeroF64(n) : new Float64Array(n); }
   /** A private copy of a shared table (copy-on-write), from the pool when there is one. */
   private copied(a: Float64Array): Float64Array { return this.arrays ? this.arrays.copy(a) : a.slice(); }
+  /**
+   * A freed page lets go of its table; the pool takes it back when no other copy of the state holds it
+   * (no model code keeps a table across a preemption point: it is always read through sp.spt).
+   */
+  private dropTable(sp: Sp): void {
+    const a = sp.spt;
+    sp.spt = null; sp.presentIdx = NO_INDICES; sp.nonLeafIdx = NO_INDICES;
+    if (a !== null && --a[SPT_HOLDERS]! === 0) this.arrays?.recycle(a);
+  }
   /** 6.15+ rmap bit lock: held only inside one rmap add/remove (never across a preemption point). */
   private rmapLockHeld = false;
 
@@ -1320,7 +1329,7 @@ export class Kvm {
     this.activeRemove(sp);
     if (!this.p.prepareCommit && !sp.tdp) this.modUsed(-1);
     this.spLife(sp, LIFE_FREED);
-    sp.spt = null; sp.gfns = null; sp.presentIdx = NO_INDICES; sp.nonLeafIdx = NO_INDICES;
+    this.dropTable(sp); sp.gfns = null;
     this.s.sps.delete(sp.id);
     this.s.freedIds.add(sp.id);
     this.leave(t);
@@ -1386,7 +1395,7 @@ export class Kvm {
 
   freeTdpSp(_t: ThreadCtx, sp: Sp): void {
     this.spLife(sp, LIFE_FREED);
-    sp.spt = null; sp.presentIdx = NO_INDICES; sp.nonLeafIdx = NO_INDICES;
+    this.dropTable(sp);
     this.s.sps.delete(sp.id);
     this.s.freedIds.add(sp.id);
   }

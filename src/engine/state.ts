@@ -317,6 +317,9 @@ export class ArrayPool {
     if (list.length < ArrayPool.MAX_PER_SHAPE) list.push(a);
   }
 
+  /** Take back one array nothing references any more. */
+  recycle(a: Float64Array): void { this.put(a); }
+
   release(s: VmState): void {
     for (const sp of s.sps.values()) if (sp.spt && --sp.spt[SPT_HOLDERS]! === 0) this.put(sp.spt);
     for (const m of s.memslots) {
