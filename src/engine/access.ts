@@ -97,8 +97,6 @@ export class TrackedVm implements VmState {
   set gen(v) { this.wr |= ACC.GEN; this.t.gen = v; }
   get sps() { this.rd |= ACC.SPS; return this.t.sps; }
   set sps(v) { this.wr |= ACC.SPS; this.t.sps = v; }
-  get freedIds() { this.rd |= ACC.SPS; return this.t.freedIds; }
-  set freedIds(v) { this.wr |= ACC.SPS; this.t.freedIds = v; }
   get nextSpId() { this.rd |= ACC.SPS; return this.t.nextSpId; }
   set nextSpId(v) { this.wr |= ACC.SPS; this.t.nextSpId = v; }
   get activeHead() { this.rd |= ACC.SPS; return this.t.activeHead; }

@@ -10,7 +10,7 @@
  */
 import type { EraId } from './api';
 import type { Kvm } from './kvm';
-import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE } from './state';
+import { PFN_FIRST, LIFE_LIVE, LIFE_FREED, isPresent, sptePfn, sptepIndex, sptepOf, sptepSp, SP_PFN_BASE, type Sp, type Vcpu } from './state';
 import { rmapHeads } from './canonical';
 
 export interface InvariantInfo {
@@ -125,6 +125,7 @@ export class Auditor {
   }
 
   private readonly lpageScratch: number[] = [];
+  private readonly shadowScratch: Sp[] = [];
 
   private v(id: string, msg: string, objects: string[]): void {
     const key = id + '|' + msg;
@@ -134,7 +135,9 @@ export class Auditor {
 
   checkState(): void {
     const kvm = this.kvm, s = kvm.raw;
-    const shadow = [...s.sps.values()].filter((sp) => !sp.tdp);
+    const shadow = this.shadowScratch;
+    shadow.length = 0;
+    for (const sp of s.sps.values()) if (!sp.tdp) shadow.push(sp);
     // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
     const inRmap = new Map<number, number>();
     for (const m of s.memslots) {
@@ -245,13 +248,13 @@ export class Auditor {
     for (const sp of shadow) if (sp.life === LIFE_LIVE && !sp.invalid && !sp.onActive) this.v('AL-1', `live sp#${sp.id} missing from active_mmu_pages`, [`sp#${sp.id}`]);
     // LP-1 lpage_info
     for (const m of s.memslots) {
-      for (const level of [2, 3]) {
-        const a = m.lpage[level - 2];
+      for (let level = 2; level <= 3; level++) {
+        const a = m.lpage[level - 2]!;
         // a plain array: allocating a typed array per audit costs more than the rest of this check
         const want = this.lpageScratch;
         want.length = 0;
         for (let k = 0; k < a.length; k++) want.push(0);
-        const shift = 2 ** (9 * (level - 1));
+        const shift = level === 2 ? 512 : 262144;
         if (m.baseGfn % shift !== 0) want[0] += 1;
         if ((m.baseGfn + m.npages) % shift !== 0) want[want.length - 1] += 1;
         for (const sp of shadow) {
@@ -263,12 +266,15 @@ export class Auditor {
     }
     // RT-2 / FR-1: vCPU root references
     const refs = new Map<number, number>();
+    const countRef = (vc: Vcpu, id: number): void => {
+      if (id < 0) return;
+      if (!s.sps.has(id)) { this.v('FR-1', `vcpu${vc.id} references freed root sp#${id}`, [`vcpu${vc.id}`, `sp#${id}`]); return; }
+      refs.set(id, (refs.get(id) ?? 0) + 1);
+    };
     for (const vc of s.vcpus) {
-      for (const id of [vc.root, vc.l2Root, ...vc.prev.map((p) => p.hpa)]) {
-        if (id < 0) continue;
-        if (!s.sps.has(id)) { this.v('FR-1', `vcpu${vc.id} references freed root sp#${id}`, [`vcpu${vc.id}`, `sp#${id}`]); continue; }
-        refs.set(id, (refs.get(id) ?? 0) + 1);
-      }
+      countRef(vc, vc.root);
+      countRef(vc, vc.l2Root);
+      for (const p of vc.prev) countRef(vc, p.hpa);
     }
     for (const sp of s.sps.values()) {
       const n = refs.get(sp.id) ?? 0;

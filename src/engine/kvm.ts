@@ -134,7 +134,7 @@ export class Kvm {
   private initialState(cfg: VmConfig): VmState {
     const total = cfg.memslots.reduce((a, m) => a + m.npages, 0);
     const s: VmState = {
-      gen: 0, sps: new Map(), freedIds: new Set(), nextSpId: 1, activeHead: -1, activeTail: -1,
+      gen: 0, sps: new Map(), nextSpId: 1, activeHead: -1, activeTail: -1,
       hash: new Map(), hashBuckets: cfg.hashBuckets ?? 4096, zappedObsolete: [], tdpRoots: [],
       nUsed: 0, nMax: cfg.maxMmuPages ?? Math.max(64, Math.floor((total * 20) / 1000)),
       seq: 0, inProgress: 0, rangeStart: -1, rangeEnd: -1, indirectShadowPages: 0,
@@ -1331,7 +1331,6 @@ export class Kvm {
     this.spLife(sp, LIFE_FREED);
     this.dropTable(sp); sp.gfns = null;
     this.s.sps.delete(sp.id);
-    this.s.freedIds.add(sp.id);
     this.leave(t);
   }
 
@@ -1397,7 +1396,6 @@ export class Kvm {
     this.spLife(sp, LIFE_FREED);
     this.dropTable(sp);
     this.s.sps.delete(sp.id);
-    this.s.freedIds.add(sp.id);
   }
 
   /** kvm_tdp_mmu_put_root. */

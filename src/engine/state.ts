@@ -221,7 +221,6 @@ export interface HostState {
 export interface VmState {
   gen: number;
   sps: Map<number, Sp>;
-  freedIds: Set<number>;
   nextSpId: number;
   activeHead: number;
   activeTail: number;
@@ -366,7 +365,7 @@ export function cloneVmState(s: VmState, pool: Pick<ArrayPool, 'copy'> = NO_POOL
   for (const [id, d] of s.descs) descs.set(id, { sptes: d.sptes.slice(), more: d.more });
   const h = s.host;
   return {
-    gen: s.gen, sps, freedIds: new Set(s.freedIds), nextSpId: s.nextSpId, activeHead: s.activeHead, activeTail: s.activeTail,
+    gen: s.gen, sps, nextSpId: s.nextSpId, activeHead: s.activeHead, activeTail: s.activeTail,
     hash, hashBuckets: s.hashBuckets, zappedObsolete: s.zappedObsolete.slice(), tdpRoots: s.tdpRoots.slice(),
     nUsed: s.nUsed, nMax: s.nMax, seq: s.seq, inProgress: s.inProgress, rangeStart: s.rangeStart, rangeEnd: s.rangeEnd,
     indirectShadowPages: s.indirectShadowPages,

@@ -177,7 +177,7 @@ for (const mmu of ['tdp', 'direct-shadow'] as const) {
     // free the last-level table behind the walkers' back: no unlink, no RCU grace period
     const kvm = e.kvm;
     const leaf = kvm.translate(kvm.s.vcpus[0].root, G)!;
-    if (mmu === 'tdp') { kvm.s.sps.delete(leaf.sp.id); kvm.s.freedIds.add(leaf.sp.id); }
+    if (mmu === 'tdp') { kvm.s.sps.delete(leaf.sp.id); }
     else leaf.sp.life = 2;     // LIFE_FREED, still reachable through the rmap
     runSchedule(e, { kind: 'explicit', slices: [{ thread: 'mmu_notifier', until: { done: true } }] });
     assert.equal(e.currentOp('mmu_notifier'), undefined, 'aging ran');

@@ -62,7 +62,7 @@ const json = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => {
 function categories(s: VmState, workerBusy: boolean): Map<number, string> {
   return new Map<number, string>([
     [ACC.GEN, json(s.gen)],
-    [ACC.SPS, json([s.sps, s.freedIds, s.nextSpId, s.activeHead, s.activeTail, s.hash, s.hashBuckets, s.zappedObsolete, s.nUsed, s.nMax, s.indirectShadowPages, s.shadowRootAllocated])],
+    [ACC.SPS, json([s.sps, s.nextSpId, s.activeHead, s.activeTail, s.hash, s.hashBuckets, s.zappedObsolete, s.nUsed, s.nMax, s.indirectShadowPages, s.shadowRootAllocated])],
     [ACC.TDP_ROOTS, json(s.tdpRoots)],
     [ACC.NOTIFIER, json([s.inProgress, s.rangeStart, s.rangeEnd])],
     [ACC.SEQ, json(s.seq)],
