@@ -12,6 +12,7 @@
  * left out; so are values derived from others (nPresent, host.maps, host.mapped).
  */
 import type { Kvm } from './kvm';
+import { ACC, ACC_ALL } from './access';
 import { DESC_BASE, PFN_FIRST, SP_PFN_BASE, sptePfn, type HostRegion, type Slot, type Sp, type GuestPageTables } from './state';
 
 export interface CanonicalSink {
@@ -165,8 +166,107 @@ function ascendingKeys(m: ReadonlyMap<number, unknown>): Iterable<number> {
   return m.keys();
 }
 
-/** Walk the canonical form of the VM state (and the threads, when given) into `sink`. */
-export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly CanonicalThread[]): void {
+/**
+ * Sections of the canonical form that the hash sink takes as sub-hashes, each with the access
+ * categories (access.ts) whose writes can change it. Renumbered page ids appear in all but the host
+ * section, so those depend on SPS too; parent_ptes chains live in the descriptor table (SLOTS).
+ */
+const SECTION_PAGES = 0, SECTION_VCPUS = 1, SECTION_SLOTS = 2, SECTION_HOST = 3, SECTIONS = 4;
+const SECTION_DEPS = [ACC.SPS | ACC.SLOTS | ACC.TDP_ROOTS | ACC.WORKQ, ACC.VCPUS | ACC.SPS, ACC.SLOTS | ACC.SPS, ACC.HOST];
+
+/**
+ * One engine's section sub-hashes between two keys. The engine ORs every step's written categories into
+ * `dirty` (ACC_ALL after a restore); a section is hashed again only when a category it depends on was
+ * written. Whether a section comes from here or is hashed afresh, the key is the same function of the
+ * state (the tests compare cached keys with fresh ones along random paths).
+ */
+export class SectionCache {
+  dirty = ACC_ALL;
+  readonly h = new Int32Array(2 * SECTIONS);
+}
+
+const sectionSink = (): HashSink => new HashSink();
+let scratchSink: HashSink | null = null;
+
+/** A section: in full to a text sink, as a (cached or fresh) sub-hash to a hash sink. */
+function emitSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], section: number, cache: SectionCache | undefined): void {
+  if (!sink.cached) { writeSection(kvm, sink, ids, section); return; }
+  if (cache === undefined || (cache.dirty & SECTION_DEPS[section]!) !== 0) {
+    const sub = scratchSink ??= sectionSink();
+    sub.reset();
+    writeSection(kvm, sub, ids, section);
+    if (cache === undefined) { sink.n(sub.h1); sink.n(sub.h2); return; }
+    cache.h[2 * section] = sub.h1; cache.h[2 * section + 1] = sub.h2;
+  }
+  sink.n(cache.h[2 * section]!); sink.n(cache.h[2 * section + 1]!);
+}
+
+function writeSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], section: number): void {
+  const s = kvm.raw;
+  switch (section) {
+    case SECTION_PAGES:
+      sink.tag('A');
+      for (let id = s.activeHead; id >= 0; id = s.sps.get(id)!.nextA) sink.n(ren(kvm, id));
+      sink.tag('T');
+      for (const id of s.tdpRoots) sink.n(ren(kvm, id));
+      sink.tag('W');
+      for (const id of s.workQueue) sink.n(ren(kvm, id));
+      sink.tag('Z');
+      for (const id of s.zappedObsolete) sink.n(ren(kvm, id));
+      for (const id of ids) emitSp(kvm, s.sps.get(id)!, sink);
+      return;
+    case SECTION_VCPUS:
+      for (const v of s.vcpus) {
+        sink.tag('C');
+        sink.n(ren(kvm, v.root)); sink.n(v.rootPgd); sink.n(ren(kvm, v.l2Root)); sink.n(v.cr3);
+        sink.n((v.inGuest ? 1 : 0) | (v.guestMode ? 2 : 0) | (v.loadFlushPending ? 4 : 0));
+        for (const p of v.prev) { sink.n(ren(kvm, p.hpa)); sink.n(p.pgd); }
+        sink.n(v.requests.length);
+        for (const r of v.requests) sink.s(r);
+        sink.n(v.tlb.length);
+        for (const e of v.tlb) { sink.n(ren(kvm, e.tag)); sink.n(e.key); sink.n(e.pfn); sink.n(e.w ? 1 : 0); }
+        for (const k in v.modeBits) { if (v.modeBits[k]) sink.s(k); }
+      }
+      return;
+    case SECTION_SLOTS:
+      for (const m of s.memslots) {
+        sink.tag('M');
+        sink.n(m.id); sink.n(m.baseGfn); sink.n(m.npages); sink.n(m.invalid ? 1 : 0);
+        sink.tag('L');
+        const heads = rmapHeads(m);
+        for (let j = 0; j < heads.length; j += 2) {
+          const li = heads[j]!, k = heads[j + 1]!;
+          sink.n(li); sink.n(k);
+          emitList(kvm, m.rmap[li]![k]!, sink);
+        }
+        sink.tag('P');
+        for (let li = 0; li < m.lpage.length; li++) {
+          const a = m.lpage[li]!;
+          for (let k = 0; k < a.length; k++) if (a[k] !== 0) { sink.n(li); sink.n(k); sink.n(a[k]!); }
+        }
+      }
+      return;
+    case SECTION_HOST: {
+      sink.tag('H');
+      for (const r of s.host.regions) {
+        sink.n(r.base); sink.n(r.n);
+        emitRegion(r, sink);
+        sink.n(-1);
+      }
+      sink.tag('R');
+      const h = s.host;
+      sink.n(h.nextPfn);
+      for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) { sink.n(h.ref[k]!); sink.n(h.state[k]!); }
+      return;
+    }
+  }
+}
+
+/**
+ * Walk the canonical form of the VM state (and the threads, when given) into `sink`. With `cache`
+ * (hash sinks only), sections no write has touched since the last walk are taken from it.
+ */
+export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly CanonicalThread[], cache?: SectionCache): void {
   const s = kvm.raw;
   const ids = renumber(kvm);
   sink.tag('V');
@@ -177,52 +277,8 @@ export function walkCanonical(kvm: Kvm, sink: CanonicalSink, threads?: readonly 
   sink.s(s.lock.writer); sink.s(s.lock.writerMode);
   sink.n(s.lock.readers.length);
   for (const r of s.lock.readers) sink.s(r);
-  sink.tag('A');
-  for (let id = s.activeHead; id >= 0; id = s.sps.get(id)!.nextA) sink.n(ren(kvm, id));
-  sink.tag('T');
-  for (const id of s.tdpRoots) sink.n(ren(kvm, id));
-  sink.tag('W');
-  for (const id of s.workQueue) sink.n(ren(kvm, id));
-  sink.tag('Z');
-  for (const id of s.zappedObsolete) sink.n(ren(kvm, id));
-  for (const id of ids) emitSp(kvm, s.sps.get(id)!, sink);
-  for (const v of s.vcpus) {
-    sink.tag('C');
-    sink.n(ren(kvm, v.root)); sink.n(v.rootPgd); sink.n(ren(kvm, v.l2Root)); sink.n(v.cr3);
-    sink.n((v.inGuest ? 1 : 0) | (v.guestMode ? 2 : 0) | (v.loadFlushPending ? 4 : 0));
-    for (const p of v.prev) { sink.n(ren(kvm, p.hpa)); sink.n(p.pgd); }
-    sink.n(v.requests.length);
-    for (const r of v.requests) sink.s(r);
-    sink.n(v.tlb.length);
-    for (const e of v.tlb) { sink.n(ren(kvm, e.tag)); sink.n(e.key); sink.n(e.pfn); sink.n(e.w ? 1 : 0); }
-    for (const k in v.modeBits) { if (v.modeBits[k]) sink.s(k); }
-  }
-  for (const m of s.memslots) {
-    sink.tag('M');
-    sink.n(m.id); sink.n(m.baseGfn); sink.n(m.npages); sink.n(m.invalid ? 1 : 0);
-    sink.tag('L');
-    const heads = rmapHeads(m);
-    for (let j = 0; j < heads.length; j += 2) {
-      const li = heads[j]!, k = heads[j + 1]!;
-      sink.n(li); sink.n(k);
-      emitList(kvm, m.rmap[li]![k]!, sink);
-    }
-    sink.tag('P');
-    for (let li = 0; li < m.lpage.length; li++) {
-      const a = m.lpage[li]!;
-      for (let k = 0; k < a.length; k++) if (a[k] !== 0) { sink.n(li); sink.n(k); sink.n(a[k]!); }
-    }
-  }
-  sink.tag('H');
-  for (const r of s.host.regions) {
-    sink.n(r.base); sink.n(r.n);
-    emitRegion(r, sink);
-    sink.n(-1);
-  }
-  sink.tag('R');
-  const h = s.host;
-  sink.n(h.nextPfn);
-  for (let k = 0; k < h.nextPfn - PFN_FIRST; k++) { sink.n(h.ref[k]!); sink.n(h.state[k]!); }
+  for (let section = 0; section < SECTIONS; section++) emitSection(kvm, sink, ids, section, cache);
+  if (cache) cache.dirty = 0;
   if (s.guestPt.size) {
     sink.tag('G');
     emitGuestPageTables(s.guestPt, sink);

@@ -6,9 +6,9 @@ import { Kvm, Pt, ThreadCtx } from './kvm';
 import { PROFILES } from './profiles';
 import { Auditor } from './invariants';
 import { buildView } from './view';
-import { HashSink, TextSink, emitThread, walkCanonical, type CanonicalThread } from './canonical';
+import { HashSink, SectionCache, TextSink, emitThread, walkCanonical, type CanonicalThread } from './canonical';
 import { ArrayPool, cloneVmState, type VmState } from './state';
-import { ACC, ACC_HELD, effectAccess } from './access';
+import { ACC, ACC_ALL, ACC_HELD, effectAccess } from './access';
 
 /** Extra knobs beyond the contract's EngineOptions (all optional, defaults in brackets). */
 export interface EngineTuning {
@@ -108,6 +108,8 @@ export interface EngineInternals extends Engine {
    * as hex, without building a string. `extra` is mixed in (the explorer adds the running thread).
    */
   stateKey(extra?: number): number;
+  /** stateKey() computed from scratch, without the kept section and per-thread sub-hashes (tests: the two must agree). */
+  freshStateKey(extra?: number): number;
   /** The canonical form as text, threads included (tests, debugging). */
   canonicalText(): string;
   /**
@@ -178,6 +180,7 @@ export class EngineImpl implements EngineInternals {
       this.byId.set(spec.id, ts);
     }
     this.kvm.waitHook = (c) => this.waitHolds(c);
+    this.keyCache = new SectionCache();
     this.kvm.arrays = this.pool;
     this.pos = 0;
     this.hash = 2166136261;
@@ -283,7 +286,12 @@ export class EngineImpl implements EngineInternals {
     const quiet = replay !== undefined && kvm.tr;
     if (quiet) kvm.tr = false;
     let r: IteratorResult<Pt, unknown>;
-    try { r = t.gen.next(); } finally { if (quiet) kvm.tr = true; }
+    try {
+      r = t.gen.next();
+    } catch (e) {
+      this.keyCache.dirty = ACC_ALL; // the step stopped half way: rehash everything
+      throw e;
+    } finally { if (quiet) kvm.tr = true; }
     const stepRd = vm.rd;
     let stepWr = vm.wr;
     const opRd = t.opRd;
@@ -298,6 +306,10 @@ export class EngineImpl implements EngineInternals {
       t.pending = r.value;
       stoppedAt = r.value.point;
     }
+    // what the step may have changed, for the key's section cache (a traced step's nested writes are its effects)
+    let dirty = vm.wr;
+    if (kvm.tr && !quiet) for (const ev of kvm.events) if (ev.kind === 'effect') dirty |= effectAccess(ev.effect);
+    this.keyCache.dirty |= dirty;
     this.auditor.afterStep(kvm.events.length > 0 || kvm.nEff !== effBefore);
     const op = t.spec.ops[opIndex];
     const violations = kvm.violations;
@@ -377,6 +389,7 @@ export class EngineImpl implements EngineInternals {
     this.hash = s.hash;
     this.allViolations.length = s.viol;
     this.auditor.loadState(s.audit);
+    this.keyCache.dirty = ACC_ALL;
   }
 
   stepBack(): void {
@@ -419,6 +432,8 @@ export class EngineImpl implements EngineInternals {
   }
 
   private readonly hashSink = new HashSink();
+  /** Section sub-hashes of the last key; doStep marks what each step wrote, restore() marks everything. */
+  private keyCache = new SectionCache();
 
   private canonicalThread(t: ThreadState): CanonicalThread {
     return { id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held, frames: t.ctx.stack.filter((f) => f.fn !== '') };
@@ -431,7 +446,7 @@ export class EngineImpl implements EngineInternals {
   private digest(extra: number): HashSink {
     const h = this.hashSink;
     h.reset();
-    walkCanonical(this.kvm, h);
+    walkCanonical(this.kvm, h, undefined, this.keyCache);
     for (const t of this.threads) {
       if (!t.keyValid) {
         const th = this.threadSink;
@@ -446,6 +461,12 @@ export class EngineImpl implements EngineInternals {
   }
 
   stateKey(extra = 0): number { return this.digest(extra).key(); }
+
+  freshStateKey(extra = 0): number {
+    this.keyCache.dirty = ACC_ALL;
+    for (const t of this.threads) t.keyValid = false;
+    return this.digest(extra).key();
+  }
 
   stateHash(): string { return this.digest(0).hex(); }
 

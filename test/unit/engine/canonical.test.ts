@@ -33,9 +33,9 @@ const CASES: Array<{ era: EraId; mmu: MmuKind; threads: () => ThreadSpec[]; shad
 ];
 
 
-function engineFor(c: (typeof CASES)[number]) {
+function engineFor(c: (typeof CASES)[number], trace: 'full' | 'explore' = 'full') {
   const config = vm(c.era, c.mmu, c.shadow ? { guestPageTables: shadowGuest(), guestCr3: [T2A] } : {});
-  return createEngine({ config, threads: c.threads() });
+  return createEngine({ config, threads: c.threads(), trace });
 }
 
 /** Every object reachable from `a` that is also reachable from `b` (primitives aside). */
@@ -136,7 +136,8 @@ for (const c of CASES) {
     const byText = new Map<string, number>();
     let states = 0;
     for (let run = 0; run < 30; run++) {
-      const e = engineFor(c);
+      // both ways of learning a step's writes: trace effects ('full') and the untraced marks ('explore')
+      const e = engineFor(c, run % 2 ? 'explore' : 'full');
       const next = rng(run * 7919 + 1);
       for (let guard = 0; guard < 400; guard++) {
         const key = e.stateKey();
@@ -147,6 +148,8 @@ for (const c of CASES) {
         if (byText.has(text)) assert.equal(byText.get(text), key, 'one state got two keys');
         else byText.set(text, key);
         if (guard % 5 === 0) { clearCanonicalCaches(); assert.equal(e.stateKey(), key, 'a cached scan was stale'); }
+        // the section and thread sub-hashes the engine keeps between keys
+        assert.equal(e.freshStateKey(), key, 'a kept section hash was stale');
         for (const sp of e.kvm.raw.sps.values()) {
           assert.deepEqual([sp.lh1, sp.lh2], sptLeafHashFromScratch(sp, (p, v) => e.kvm.isLeaf(p, v)), `sp#${sp.id}: kept leaf hash differs from a full scan`);
           const present: number[] = [], nonLeaf: number[] = [];
