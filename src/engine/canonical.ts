@@ -39,15 +39,22 @@ export interface CanonicalThread {
 
 // Renumbering scratch: rank of each live shadow-page id (ids are small dense integers).
 let rankOf = new Int32Array(256);
-const idScratch: number[] = [];
 
-function renumber(kvm: Kvm): number[] {
-  const ids = idScratch;
-  ids.length = 0;
+/**
+ * Ranks the live page ids into rankOf. Returns null when the map already iterates in ascending id
+ * order (pages are inserted as they are allocated, and copies keep the order), else the sorted ids.
+ */
+function renumber(kvm: Kvm): number[] | null {
+  const sps = kvm.raw.sps;
   let sorted = true, prev = -1;
-  for (const id of kvm.raw.sps.keys()) { ids.push(id); if (id < prev) sorted = false; prev = id; }
-  if (!sorted) ids.sort((a, b) => a - b);
+  for (const id of sps.keys()) { if (id < prev) { sorted = false; break; } prev = id; }
   if (kvm.raw.nextSpId > rankOf.length) rankOf = new Int32Array(Math.max(kvm.raw.nextSpId, rankOf.length * 2));
+  if (sorted) {
+    let k = 0;
+    for (const id of sps.keys()) rankOf[id] = k++;
+    return null;
+  }
+  const ids = [...sps.keys()].sort((x, y) => x - y);
   for (let k = 0; k < ids.length; k++) rankOf[ids[k]!] = k;
   return ids;
 }
@@ -189,7 +196,7 @@ const sectionSink = (): HashSink => new HashSink();
 let scratchSink: HashSink | null = null;
 
 /** A section: in full to a text sink, as a (cached or fresh) sub-hash to a hash sink. */
-function emitSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], section: number, cache: SectionCache | undefined): void {
+function emitSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[] | null, section: number, cache: SectionCache | undefined): void {
   if (!sink.cached) { writeSection(kvm, sink, ids, section); return; }
   if (cache === undefined || (cache.dirty & SECTION_DEPS[section]!) !== 0) {
     const sub = scratchSink ??= sectionSink();
@@ -201,7 +208,7 @@ function emitSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], sect
   sink.n(cache.h[2 * section]!); sink.n(cache.h[2 * section + 1]!);
 }
 
-function writeSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], section: number): void {
+function writeSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[] | null, section: number): void {
   const s = kvm.raw;
   switch (section) {
     case SECTION_PAGES:
@@ -213,7 +220,8 @@ function writeSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[], sec
       for (const id of s.workQueue) sink.n(ren(kvm, id));
       sink.tag('Z');
       for (const id of s.zappedObsolete) sink.n(ren(kvm, id));
-      for (const id of ids) emitSp(kvm, s.sps.get(id)!, sink);
+      if (ids) for (const id of ids) emitSp(kvm, s.sps.get(id)!, sink);
+      else for (const sp of s.sps.values()) emitSp(kvm, sp, sink);
       return;
     case SECTION_VCPUS:
       for (const v of s.vcpus) {

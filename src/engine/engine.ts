@@ -128,6 +128,8 @@ export class EngineImpl implements EngineInternals {
   private threads: ThreadState[] = [];
   private byId = new Map<ThreadId, ThreadState>();
   private records: StepRecord[] = [];
+  /** records[0..nRecords) is the history; entries past it are left over from a dropped future. */
+  private nRecords = 0;
   private pos = 0;
   private hash = 2166136261;
   private hashes: number[] = [];
@@ -236,18 +238,18 @@ export class EngineImpl implements EngineInternals {
   // Stepping
   // ---------------------------------------------------------------------------------------------
   step(thread: ThreadId): StepRecord {
-    if (this.keepHistory && this.pos < this.records.length) {
-      this.records.length = this.pos;
-      this.hashes.length = this.pos + 1;
-      const keep = this.snapshots.filter((s) => s.pos <= this.pos);
-      if (keep.length !== this.snapshots.length) {
-        for (const s of this.snapshots) if (s.pos > this.pos) this.pool.release(s.kvm);
-        this.snapshots = keep;
-      }
-      this.lastSnap = this.snapshots[this.snapshots.length - 1].pos;
+    if (this.keepHistory && this.pos < this.nRecords) {
+      // a new step after going back drops the recorded future: records and hashes past this point are
+      // overwritten (the arrays are cut only when history is read), snapshots past it are released
+      this.nRecords = this.pos;
+      const snaps = this.snapshots;
+      let keep = snaps.length;
+      while (keep > 1 && snaps[keep - 1]!.pos > this.pos) this.pool.release(snaps[--keep]!.kvm);
+      if (keep !== snaps.length) snaps.length = keep;
+      this.lastSnap = snaps[keep - 1]!.pos;
     }
     const rec = this.doStep(thread);
-    if (this.keepHistory) this.records.push(rec);
+    if (this.keepHistory) this.records[this.nRecords++] = rec;
     return rec;
   }
 
@@ -266,8 +268,11 @@ export class EngineImpl implements EngineInternals {
     vm.rd = 0; vm.wr = 0;
     if (!this.canRun(t)) throw new Error(`thread ${thread} is not runnable`);
     t.keyValid = false;
-    const lk = kvm.raw.lock, lockWriter = lk.writer, lockMode = lk.writerMode, lockReaders = lk.readers.length ? lk.readers.join() : '';
-    if (this.masks) saveScalars(kvm.raw, this.scalarsBefore);
+    // a replayed step's access masks are already in its record: only a new step saves what they compare with
+    const masks = this.masks && replay === undefined;
+    const lk = kvm.raw.lock, lockWriter = lk.writer, lockMode = lk.writerMode;
+    const lockReaders = masks && lk.readers.length ? lk.readers.join() : '';
+    if (masks) saveScalars(kvm.raw, this.scalarsBefore);
     if (kvm.tr || kvm.events.length) kvm.events = [];
     kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
     kvm.step = this.pos + 1;
@@ -330,7 +335,7 @@ export class EngineImpl implements EngineInternals {
       }
       for (const v of violations) h = fnv(h, v.id);
       this.hash = h;
-      if (this.keepHistory) this.hashes.push(h);
+      if (this.keepHistory) this.hashes[this.pos] = h;
       rec = this.keepHistory
         ? { index: this.pos - 1, thread, opIndex, op, stoppedAt, events: kvm.events, stack: this.stackCopy(t.ctx.stack), violations }
         : this.fillScratch(this.pos - 1, thread, opIndex, op, stoppedAt, kvm.events, violations);
@@ -387,7 +392,7 @@ export class EngineImpl implements EngineInternals {
     });
     this.pos = s.pos;
     this.hash = s.hash;
-    this.allViolations.length = s.viol;
+    if (this.allViolations.length !== s.viol) this.allViolations.length = s.viol;
     this.auditor.loadState(s.audit);
     this.keyCache.dirty = ACC_ALL;
   }
@@ -399,7 +404,7 @@ export class EngineImpl implements EngineInternals {
 
   goto(index: number): void {
     if (!this.keepHistory) throw new Error('history is disabled for this engine');
-    if (index < 0 || index > this.records.length) throw new Error(`goto(${index}) outside 0..${this.records.length}`);
+    if (index < 0 || index > this.nRecords) throw new Error(`goto(${index}) outside 0..${this.nRecords}`);
     if (index === this.pos) return;
     if (index < this.pos) {
       let snap = this.snapshots[0];
@@ -412,7 +417,10 @@ export class EngineImpl implements EngineInternals {
     }
   }
 
-  get history(): readonly StepRecord[] { return this.records; }
+  get history(): readonly StepRecord[] {
+    if (this.records.length !== this.nRecords) this.records.length = this.nRecords;
+    return this.records;
+  }
   get position(): number { return this.pos; }
 
   choices(): ThreadId[] { return this.records.slice(0, this.pos).map((r) => r.thread); }

@@ -125,7 +125,6 @@ export class Auditor {
   }
 
   private readonly lpageScratch: number[] = [];
-  private readonly shadowScratch: Sp[] = [];
 
   private v(id: string, msg: string, objects: string[]): void {
     const key = id + '|' + msg;
@@ -135,8 +134,7 @@ export class Auditor {
 
   checkState(): void {
     const kvm = this.kvm, s = kvm.raw;
-    const shadow = this.shadowScratch;
-    shadow.length = 0;
+    const shadow: Sp[] = [];
     for (const sp of s.sps.values()) if (!sp.tdp) shadow.push(sp);
     // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
     const inRmap = new Map<number, number>();
