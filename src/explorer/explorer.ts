@@ -106,28 +106,75 @@ export interface VisitedStore {
   readonly size: number;
 }
 
-interface Seen { p: number; d: number; sleep: number }
+const TWO32 = 4294967296;
+/** Words per entry of MapVisited's table: state (0 empty, 1 used, 2 forgotten), key low, key high, p, d, sleep. */
+const W = 6;
 
-/** The in-process store (one worker). */
+/**
+ * The in-process store (one worker): open addressing with linear probing over one Int32Array, grown
+ * when half full. A Map of per-state objects cost an allocation and a heap-number key per new state.
+ */
 export class MapVisited implements VisitedStore {
-  private readonly map = new Map<number, Seen>();
-  get size(): number { return this.map.size; }
+  private w = new Int32Array(W * 1024);
+  private mask = 1023;
+  private count = 0;
+  /** Used and forgotten slots (a probe stops only at an empty one). */
+  private filled = 0;
+  get size(): number { return this.count; }
+
+  /** The slot holding `key`, or -1 - (the slot where it would go). */
+  private find(lo: number, hi: number): number {
+    const w = this.w;
+    let i = lo & this.mask, free = -1;
+    for (;;) {
+      const o = i * W, st = w[o]!;
+      if (st === 0) return -1 - (free >= 0 ? free : i);
+      if (st === 1) { if (w[o + 1] === lo && w[o + 2] === hi) return i; } else if (free < 0) free = i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
   visit(key: number, p: number, d: number, sleep: number): number {
-    const s = this.map.get(key);
-    if (s === undefined) { this.map.set(key, { p, d, sleep }); return VISIT_FRESH; }
-    if (p >= s.p && d >= s.d) {
-      const restrict = (s.sleep & ~sleep) >>> 0;
-      s.sleep &= sleep;
+    const lo = key | 0, hi = Math.floor(key / TWO32) | 0;
+    const i = this.find(lo, hi);
+    const w = this.w;
+    if (i < 0) {
+      const slot = -1 - i, o = slot * W;
+      if (w[o] === 0) this.filled++;
+      w[o] = 1; w[o + 1] = lo; w[o + 2] = hi; w[o + 3] = p; w[o + 4] = d; w[o + 5] = sleep;
+      this.count++;
+      if (this.filled * 2 > this.mask) this.grow();
+      return VISIT_FRESH;
+    }
+    const o = i * W;
+    if (p >= w[o + 3]! && d >= w[o + 4]!) {
+      const restrict = (w[o + 5]! & ~sleep) >>> 0;
+      w[o + 5] &= sleep;
       return restrict;
     }
     // keep this visit's budgets: the per-coordinate minimum of two incomparable visits (fewer
     // preemptions in one, less depth in the other) is a budget no visit explored with
-    s.p = p;
-    s.d = d;
-    s.sleep &= sleep;
+    w[o + 3] = p; w[o + 4] = d; w[o + 5] &= sleep;
     return VISIT_EXPLORE;
   }
-  forget(key: number): void { this.map.delete(key); }
+
+  forget(key: number): void {
+    const i = this.find(key | 0, Math.floor(key / TWO32) | 0);
+    if (i >= 0) { this.w[i * W] = 2; this.count--; }
+  }
+
+  private grow(): void {
+    const old = this.w, slots = (this.mask + 1) * 2;
+    this.w = new Int32Array(W * slots);
+    this.mask = slots - 1;
+    this.filled = 0;
+    for (let o = 0; o < old.length; o += W) {
+      if (old[o] !== 1) continue;
+      const slot = -1 - this.find(old[o + 1]!, old[o + 2]!), n = slot * W;
+      for (let k = 0; k < W; k++) this.w[n + k] = old[o + k]!;
+      this.filled++;
+    }
+  }
 }
 
 /** The most threads a sleep-set bitmask holds. */
@@ -192,6 +239,8 @@ interface Node {
   /** The choices at this node (the engine state at a node is the same whenever it is rebuilt). */
   enabled: ThreadId[];
   todo: ThreadId[];
+  /** todo[next] is the next choice to take. */
+  next: number;
   sleep: SleepEntry[];
   /** The threads of `sleep` as a bitmask. */
   sleepMask: number;
@@ -280,11 +329,13 @@ export function explore(options: ExploreOptions): ExploreResult {
     });
   };
 
+  const allOwn = engine.view().threads.every((t) => own.has(t.id));
   /** Choices at the current engine state given the previous step. */
   const choicesAfter = (last: ThreadId | null, lastMidOp: boolean): ThreadId[] => {
     const enabled = engine.enabledChoices();
     // a non-free thread in the middle of an op keeps the CPU
     if (last !== null && lastMidOp && free && own.has(last) && !free.has(last) && enabled.includes(last)) return [last];
+    if (allOwn) return enabled;
     const ownEnabled = enabled.filter((t) => own.has(t));
     return ownEnabled.length ? ownEnabled : enabled;
   };
@@ -295,8 +346,9 @@ export function explore(options: ExploreOptions): ExploreResult {
   const makeTodo = (n: Node, enabled: ThreadId[], restrictTo = -1): ThreadId[] => {
     const todo: ThreadId[] = [];
     // prefer continuing the current thread (fewest preemptions first), then declaration order
-    const cont = n.last !== null && enabled.includes(n.last);
-    let ordered = cont ? [n.last!, ...enabled.filter((t) => t !== n.last)] : enabled;
+    const at = n.last !== null ? enabled.indexOf(n.last) : -1;
+    const cont = at >= 0;
+    let ordered = at > 0 ? [n.last!, ...enabled.slice(0, at), ...enabled.slice(at + 1)] : enabled;
     if (seed) ordered = permuteChoices(ordered, cont && n.lastMidOp, seed, n.depth);
     for (const c of ordered) {
       const bit = bitOf(c);
@@ -351,7 +403,7 @@ export function explore(options: ExploreOptions): ExploreResult {
   const rootEnabled = choicesAfter(null, false);
   // every worker explores the root, whoever inserted it
   const rootVisit = visited.visit(keyOf(null, false), 0, 0, 0);
-  const root: Node = { depth: 0, enabled: rootEnabled, todo: [], sleep: [], sleepMask: 0, done: [], last: null, lastMidOp: false, preemptions: 0 };
+  const root: Node = { depth: 0, enabled: rootEnabled, todo: [], next: 0, sleep: [], sleepMask: 0, done: [], last: null, lastMidOp: false, preemptions: 0 };
   root.todo = makeTodo(root, rootEnabled);
   if (!rootEnabled.length && !engine.isDone()) result.deadlocks++;
   const stack: Node[] = [root];
@@ -361,8 +413,8 @@ export function explore(options: ExploreOptions): ExploreResult {
 
   while (stack.length && !stop) {
     const n = stack[stack.length - 1]!;
-    const t = n.todo.shift();
-    if (t === undefined) { stack.pop(); continue; }
+    if (n.next === n.todo.length) { stack.pop(); continue; }
+    const t = n.todo[n.next++]!;
     if (stopFlag && Atomics.load(stopFlag, 0) !== 0) { result.stoppedBecause = 'stopped'; break; }
     if ((++counter & 63) === 0) {
       const now = performance.now();
@@ -444,7 +496,7 @@ export function explore(options: ExploreOptions): ExploreResult {
       continue;
     }
     const enabled = choicesAfter(t, midOp);
-    const child: Node = { depth, enabled, todo: [], sleep: childSleep, sleepMask, done: [], last: t, lastMidOp: midOp, preemptions };
+    const child: Node = { depth, enabled, todo: [], next: 0, sleep: childSleep, sleepMask, done: [], last: t, lastMidOp: midOp, preemptions };
     if (!enabled.length) { result.deadlocks++; continue; }
     if (depth >= maxDepth) { result.cutByDepth++; continue; }
     child.todo = makeTodo(child, enabled, restrict);

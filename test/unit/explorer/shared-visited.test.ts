@@ -51,6 +51,28 @@ test('SharedVisited answers every visit and forget like the Map store (fast-chec
   }), { numRuns: 300 });
 });
 
+test('MapVisited (open addressing, grown when half full) answers like a plain Map model over thousands of keys', () => {
+  const keyArb = fc.oneof(fc.constantFrom(...KEYS), fc.integer({ min: 0, max: 4095 }), fc.maxSafeNat().map((k) => k % 2 ** 53));
+  const many = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ kind: fc.constant('visit' as const), key: keyArb, p: fc.nat(4), d: fc.nat(20), sleep: fc.integer({ min: 0, max: 0x7fffffff }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('forget' as const), key: keyArb }) },
+  );
+  fc.assert(fc.property(fc.array(many, { minLength: 500, maxLength: 5000 }), (ops) => {
+    const store = new MapVisited();
+    const seen = new Map<number, { p: number; d: number; sleep: number }>();
+    for (const op of ops) {
+      if (op.kind === 'forget') { store.forget(op.key); seen.delete(op.key); continue; }
+      const s = seen.get(op.key);
+      let want: number;
+      if (!s) { seen.set(op.key, { p: op.p, d: op.d, sleep: op.sleep }); want = VISIT_FRESH; }
+      else if (op.p >= s.p && op.d >= s.d) { want = (s.sleep & ~op.sleep) >>> 0; s.sleep &= op.sleep; }
+      else { s.p = op.p; s.d = op.d; s.sleep &= op.sleep; want = -2; }
+      assert.equal(store.visit(op.key, op.p, op.d, op.sleep), want);
+      assert.equal(store.size, seen.size);
+    }
+  }), { numRuns: 40 });
+});
+
 test('SharedVisited: the visit decision (fresh, dominated with the awakened transitions, not dominated)', () => {
   const t = SharedVisited.create(16);
   assert.equal(t.visit(5, 1, 10, 0b110), VISIT_FRESH);
