@@ -28,10 +28,9 @@ export interface Footprint {
 export const EMPTY_FOOTPRINT: Footprint = { rd: 0, wr: 0 };
 const UNKNOWN: Footprint = { rd: ACC_ALL, wr: ACC_ALL };
 
-/** The footprint of one step, from the engine's access masks. */
+/** The footprint of one step: the engine's access masks (never changed once recorded). */
 export function footprintOf(rec: StepRecord): Footprint {
-  const a = rec.access;
-  return a ? { rd: a.rd, wr: a.wr } : UNKNOWN;
+  return rec.access ?? UNKNOWN;
 }
 
 /** True when the two steps commute (executing them in either order gives the same state). */
