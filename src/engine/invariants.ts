@@ -125,6 +125,8 @@ export class Auditor {
   }
 
   private readonly lpageScratch: number[] = [];
+  /** Working maps of checkState, cleared and reused: the explorer audits every new state. */
+  private readonly scratch = { inRmap: new Map<number, number>(), guarded: new Map<number, number>(), reach: new Map<number, boolean>(), refs: new Map<number, number>() };
 
   private v(id: string, msg: string, objects: string[]): void {
     const key = id + '|' + msg;
@@ -137,7 +139,7 @@ export class Auditor {
     const shadow: Sp[] = [];
     for (const sp of s.sps.values()) if (!sp.tdp) shadow.push(sp);
     // RM-1 / MN-5 / RM-2: rmap <-> leaf SPTE bijection and head encoding
-    const inRmap = new Map<number, number>();
+    const inRmap = this.scratch.inRmap; inRmap.clear();
     for (const m of s.memslots) {
       const heads = rmapHeads(m);
       for (let j = 0; j < heads.length; j += 2) {
@@ -182,7 +184,7 @@ export class Auditor {
     // US-4 (state form): once a step is over, a gfn that a live, valid, indirect shadow page shadows
     // is mapped writable only if every such page is an unsync level-1 page. This holds only because
     // mmu_sync_children write-protects a page's gfn again before the page becomes sync.
-    const guarded = new Map<number, number>();
+    const guarded = this.scratch.guarded; guarded.clear();
     for (const sp of shadow) {
       if (sp.direct || sp.nested || sp.invalid || sp.life !== LIFE_LIVE || kvm.isObsolete(sp)) continue;
       if ((sp.level > 1 || !sp.unsync) && !guarded.has(sp.gfn)) guarded.set(sp.gfn, sp.id);
@@ -202,7 +204,7 @@ export class Auditor {
       }
     }
     // US-3: a linked unsync page reaches a parentless page through set bits
-    const reach = new Map<number, boolean>();
+    const reach = this.scratch.reach; reach.clear();
     const up = (id: number, depth: number): boolean => {
       const known = reach.get(id);
       if (known !== undefined) return known;
@@ -223,7 +225,8 @@ export class Auditor {
       if (!sameEntries(childRefs.get(sp.id) ?? NO_ENTRIES, kvm.listEntries(sp.parentPtes))) this.v('RM-3', `parent_ptes of sp#${sp.id} do not match the SPTEs pointing at it`, [`sp#${sp.id}`]);
     }
     // ZC-2 n_used_mmu_pages
-    const accounted = shadow.filter((sp) => (kvm.p.prepareCommit ? sp.life === LIFE_LIVE : sp.life !== LIFE_FREED)).length;
+    let accounted = 0;
+    for (const sp of shadow) if (kvm.p.prepareCommit ? sp.life === LIFE_LIVE : sp.life !== LIFE_FREED) accounted++;
     if (s.nUsed !== accounted) this.v('ZC-2', `n_used_mmu_pages is ${s.nUsed} but ${accounted} shadow pages are accounted`, ['kvm->arch.n_used_mmu_pages']);
     // HS-1 hash membership
     let inHash = 0;
@@ -263,7 +266,7 @@ export class Auditor {
       }
     }
     // RT-2 / FR-1: vCPU root references
-    const refs = new Map<number, number>();
+    const refs = this.scratch.refs; refs.clear();
     const countRef = (vc: Vcpu, id: number): void => {
       if (id < 0) return;
       if (!s.sps.has(id)) { this.v('FR-1', `vcpu${vc.id} references freed root sp#${id}`, [`vcpu${vc.id}`, `sp#${id}`]); return; }

@@ -14,7 +14,7 @@ export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
 import {
   DESC_BASE, GuestPte, HostRegion, PFN_FIRST, LIFE_FREED, LIFE_INVALID_LIST, LIFE_LIVE, SPTE_A, SPTE_D, SPTE_P, SPTE_PS, SPTE_U, SPTE_W, SP_PFN_BASE, SPT_HOLDERS, SPT_LENGTH, withIndex,
-  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, sptLeafTerm, type ArrayPool,
+  Sp, Slot, Vcpu, VmState, isPresent, makeSpte, sptePfn, sptepIndex, sptepOf, sptepSp, writeVersion, setHostEntry, levelSpan, sptLeafTerm, type ArrayPool,
 } from './state';
 
 /** A preemption point. `acquire`: the thread waits for mmu_lock in that mode before it resumes. */
@@ -527,14 +527,14 @@ export class Kvm {
   }
 
   rmapIndex(slot: Slot, gfn: number, level: number): number {
-    const shift = 2 ** (9 * (level - 1));
+    const shift = levelSpan(level);
     return Math.floor(gfn / shift) - Math.floor(slot.baseGfn / shift);
   }
 
   rmapArray(slot: Slot, level: number): Float64Array {
     let a = slot.rmap[level - 1];
     if (!a) {
-      const shift = 2 ** (9 * (level - 1));
+      const shift = levelSpan(level);
       const n = Math.floor((slot.baseGfn + slot.npages - 1) / shift) - Math.floor(slot.baseGfn / shift) + 1;
       a = this.zeroed(n);
       slot.rmap[level - 1] = a;
@@ -599,7 +599,7 @@ export class Kvm {
   /** gfn mapped by SPTE i of a shadow page. */
   spteGfn(sp: Sp, i: number): number {
     if (sp.gfns) { const g = sp.gfns.get(i); if (g !== undefined) return g; }
-    return sp.gfn + i * 2 ** (9 * (sp.level - 1));
+    return sp.gfn + i * levelSpan(sp.level);
   }
 
   lpageAdjust(gfn: number, delta: number): void {
@@ -753,7 +753,7 @@ export class Kvm {
   translate(rootId: number, key: number): { pfn: number; w: boolean; sp: Sp; i: number } | null {
     let sp = this.s.sps.get(rootId);
     while (sp) {
-      const i = Math.floor(key / 2 ** (9 * (sp.level - 1))) % 512;
+      const i = Math.floor(key / levelSpan(sp.level)) % 512;
       const v = this.getSpte(sp, i);
       if (!isPresent(v)) return null;
       if (this.isLeaf(sp, v)) return { pfn: sptePfn(v), w: (v % 4) === 3, sp, i };
@@ -1452,12 +1452,12 @@ export class Kvm {
     this.enter(t, 'kvm_tdp_mmu_map', this.frameArgs ? { gfn: hex(gfn), root: root.id } : undefined);
     let sp = root;
     for (let level = 4; level > 1; level--) {
-      const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
+      const i = Math.floor(gfn / levelSpan(level)) % 512;
       const val = this.getSpte(sp, i);
       let child: Sp | undefined;
       if (isPresent(val)) child = this.childOf(val);
       if (!child) {
-        const span = 2 ** (9 * (level - 1));
+        const span = levelSpan(level);
         child = this.tdpAllocSp(Math.floor(gfn / span) * span, level - 1, root);
         child.parentPtes = sptepOf(sp.id, i);
         this.setSpte(sp, i, makeSpte(SP_PFN_BASE + child.id, SPTE_P | SPTE_W | SPTE_U | SPTE_A));
@@ -1470,7 +1470,7 @@ export class Kvm {
 
   /** The SPTE indexes of `sp` whose ranges overlap gfns [start, end) (a TDP root at level 4 starts at gfn 0). */
   slotRange(sp: Sp, start: number, end: number): [number, number] {
-    const span = 2 ** (9 * (sp.level - 1));
+    const span = levelSpan(sp.level);
     const base = sp.level === 4 ? 0 : sp.gfn;
     return [Math.max(0, Math.floor((start - base) / span)), Math.min(511, Math.floor((end - 1 - base) / span))];
   }
@@ -1740,11 +1740,11 @@ export class Kvm {
     this.enter(t, nested ? 'FNAME(fetch)' : 'direct_map', this.frameArgs ? { gfn: hex(gfn) } : undefined);
     let sp = root;
     for (let level = sp.level; level > 1; level--) {
-      const i = Math.floor(gfn / 2 ** (9 * (level - 1))) % 512;
+      const i = Math.floor(gfn / levelSpan(level)) % 512;
       const val = this.getSpte(sp, i);
       let child = isPresent(val) ? this.childOf(val) : undefined;
       if (!child) {
-        const span = 2 ** (9 * (level - 1));
+        const span = levelSpan(level);
         child = this.getPage(t, v, Math.floor(gfn / span) * span, level - 1, !nested, nested);
         this.linkShadowPage(t, sp, i, child);
       }
@@ -1763,7 +1763,7 @@ export class Kvm {
     let level = this.guestTopLevel(table);
     while (level >= 1) {
       const pt = this.s.guestPt.get(table);
-      const i = Math.floor(gva / 2 ** (9 * (level - 1))) % 512;
+      const i = Math.floor(gva / levelSpan(level)) % 512;
       const e = pt?.entries.get(i);
       if (!e || !e.present) { this.note(`guest walk fails at level ${level}: inject #PF for gva ${hex(gva)}`); this.leave(t); return 'guest-pf'; }
       path.push({ table, level, i, e });
@@ -2465,7 +2465,7 @@ export class Kvm {
         const a = slot.rmap[level - 1];
         if (!a) continue;
         for (let gfn = lo; gfn < hi; gfn++) {
-          if (level > 1 && gfn !== lo && gfn % 2 ** (9 * (level - 1)) !== 0) continue;
+          if (level > 1 && gfn !== lo && gfn % levelSpan(level) !== 0) continue;
           const idx = this.rmapIndex(slot, gfn, level);
           if (!a[idx]) continue;
           this.enter(t, 'unmap_rmap', this.frameArgs ? { gfn: hex(gfn), level } : undefined);
@@ -2685,7 +2685,7 @@ export class Kvm {
         const a = slot.rmap[level - 1];
         if (!a) continue;
         for (let g = Math.max(lo, slot.baseGfn); g < Math.min(hi, slot.baseGfn + slot.npages); g++) {
-          if (level > 1 && g % 2 ** (9 * (level - 1)) !== 0 && g !== lo) continue;
+          if (level > 1 && g % levelSpan(level) !== 0 && g !== lo) continue;
           const head = a[this.rmapIndex(slot, g, level)];
           if (head === 0) continue;
           if (lockless && fastOnly && head % 2 === 1) {

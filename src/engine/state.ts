@@ -23,6 +23,13 @@ export function spteFlags(v: number): number { return v % 4096; }
 export function makeSpte(pfn: number, flags: number): number { return pfn * 4096 + flags; }
 export function isPresent(v: number): boolean { return v !== 0 && v < SPTE_MMIO && (v % 2) === 1; }
 
+/**
+ * Pages (gfns) one entry covers at each paging level: 512^(level-1). A table, because `2 ** n` with a
+ * variable exponent was one of the hottest expressions of a step.
+ */
+const LEVEL_SPANS = [0, 1, 512, 262144, 134217728, 68719476736, 35184372088832];
+export function levelSpan(level: number): number { return LEVEL_SPANS[level] ?? 2 ** (9 * (level - 1)); }
+
 /** The spt of shadow page `id` lives at host pfn SP_PFN_BASE + id; non-leaf SPTEs point there. */
 export const SP_PFN_BASE = 0x10000000;
 /** pte_list_desc addresses; the head word of an rmap is desc address | 1. */

@@ -115,8 +115,9 @@ const W = 6;
  * when half full. A Map of per-state objects cost an allocation and a heap-number key per new state.
  */
 export class MapVisited implements VisitedStore {
-  private w = new Int32Array(W * 1024);
-  private mask = 1023;
+  // small to start with: many searches visit a few hundred states, and zeroing a big table cost more
+  private w = new Int32Array(W * 256);
+  private mask = 255;
   private count = 0;
   /** Used and forgotten slots (a probe stops only at an empty one). */
   private filled = 0;
