@@ -9,6 +9,9 @@ import { eraNum } from './profiles';
 import { kernelSymbol, symbolExists, symbolFile } from './kernel-names';
 import { ACC, TrackedVm, vmFieldAccess } from './access';
 
+/** enter() key -> function and file, per era profile and bug variant (see Kvm.resolved). */
+const RESOLVED = new Map<string, Map<string, { fn: string; file: string }>>();
+
 /** Placeholder frame for functions that do not exist in the era (never reported). */
 export const HIDDEN: Frame = { fn: '', file: '' };
 import { invariantsFor } from './invariants';
@@ -205,7 +208,20 @@ export class Kvm {
     return p;
   }
   /** Function name and file of each enter() key in this era, resolved once per key. */
-  private resolved = new Map<string, { fn: string; file: string }>();
+  private resolvedCache: Map<string, { fn: string; file: string }> | null = null;
+  /**
+   * The resolutions of this era and bug variant, shared by every Kvm of the process (an explorer
+   * creates an engine per search, and small searches spent a tenth of their time resolving again).
+   */
+  private get resolved(): Map<string, { fn: string; file: string }> {
+    if (this.resolvedCache === null) {
+      const id = this.p.id + '|' + (this.bug ?? '');
+      let m = RESOLVED.get(id);
+      if (!m) { m = new Map(); RESOLVED.set(id, m); }
+      this.resolvedCache = m;
+    }
+    return this.resolvedCache;
+  }
   private resolve(key: string): { fn: string; file: string } {
     const fn = this.p.names[key] ?? key;
     let file = this.files.get(fn);
