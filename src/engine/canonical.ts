@@ -32,7 +32,7 @@ export interface CanonicalThread {
   opIndex: number;
   /** The preemption point the thread is parked at, or null between operations. */
   pending: string | null;
-  /** Reported frames, outermost first: function and last point reached. */
+  /** Frames, outermost first: function and last point reached (hidden frames, fn '', are skipped). */
   frames: ReadonlyArray<{ fn: string; point?: string }>;
   held: string | null;
 }
@@ -330,8 +330,10 @@ function writeGuestPageTables(gpt: GuestPageTables, sink: CanonicalSink): void {
 /** One thread's scheduler state (the engine hashes it once per step of that thread and caches it). */
 export function emitThread(t: CanonicalThread, sink: CanonicalSink): void {
   sink.s(t.id); sink.n(t.opIndex); sink.s(t.pending); sink.s(t.held);
-  sink.n(t.frames.length);
-  for (const f of t.frames) { sink.s(f.fn); sink.s(f.point ?? null); }
+  let reported = 0;
+  for (const f of t.frames) if (f.fn !== '') reported++;
+  sink.n(reported);
+  for (const f of t.frames) if (f.fn !== '') { sink.s(f.fn); sink.s(f.point ?? null); }
 }
 
 // -------------------------------------------------------------------------------------------------

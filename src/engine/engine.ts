@@ -274,7 +274,9 @@ export class EngineImpl implements EngineInternals {
     const lockReaders = masks && lk.readers.length ? lk.readers.join() : '';
     if (masks) saveScalars(kvm.raw, this.scalarsBefore);
     if (kvm.tr || kvm.events.length) kvm.events = [];
-    kvm.violations = []; // fresh each step: a StepRecord keeps the array it was given
+    // fresh for a new step (its StepRecord keeps the array); a replayed step's record already has its own
+    if (replay === undefined) kvm.violations = [];
+    else { kvm.violations = this.replayViolations; if (this.replayViolations.length) this.replayViolations.length = 0; }
     kvm.step = this.pos + 1;
     kvm.cur = t.ctx;
     kvm.lastFrame = null;
@@ -452,13 +454,15 @@ export class EngineImpl implements EngineInternals {
   /** Section sub-hashes of the last key; doStep marks what each step wrote, restore() marks everything. */
   private keyCache = new SectionCache();
 
+  /** The thread's scheduler state; emitThread skips the hidden frames of `frames` itself. */
   private canonicalThread(t: ThreadState): CanonicalThread {
-    return { id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held, frames: t.ctx.stack.filter((f) => f.fn !== '') };
+    return { id: t.spec.id, opIndex: t.opIndex, pending: t.pending ? t.pending.point : null, held: t.ctx.held, frames: t.ctx.stack };
   }
 
   private canonicalThreads(): CanonicalThread[] { return this.threads.map((t) => this.canonicalThread(t)); }
 
   private readonly threadSink = new HashSink();
+  private readonly replayViolations: Violation[] = [];
 
   private digest(extra: number): HashSink {
     const h = this.hashSink;
