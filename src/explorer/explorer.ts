@@ -21,7 +21,7 @@
  *    `helpers: 'last'` restores the older policy (a helper runs only when no scenario thread can).
  *
  * Parallel mode (parallel.ts): the visited table is behind the VisitedStore interface. By default it is
- * an in-process Map (MapVisited); several workers can instead share one SharedVisited (a hash table in a
+ * an in-process open-addressing table (MapVisited); several workers can instead share one SharedVisited (a hash table in a
  * SharedArrayBuffer, shared-visited.ts) whose visit() makes the whole decision below atomically per key.
  * Each worker runs this same DFS from the root with its own choiceSeed (a different order of the
  * choices), so the workers diverge and split the work through the table: a state one worker has
