@@ -192,14 +192,14 @@ export class SectionCache {
   readonly h = new Int32Array(2 * SECTIONS);
 }
 
-const sectionSink = (): HashSink => new HashSink();
+/** The sink sections are hashed into (made on first use: HashSink is declared further down). */
 let scratchSink: HashSink | null = null;
 
 /** A section: in full to a text sink, as a (cached or fresh) sub-hash to a hash sink. */
 function emitSection(kvm: Kvm, sink: CanonicalSink, ids: readonly number[] | null, section: number, cache: SectionCache | undefined): void {
   if (!sink.cached) { writeSection(kvm, sink, ids, section); return; }
   if (cache === undefined || (cache.dirty & SECTION_DEPS[section]!) !== 0) {
-    const sub = scratchSink ??= sectionSink();
+    const sub = scratchSink ??= new HashSink();
     sub.reset();
     writeSection(kvm, sub, ids, section);
     if (cache === undefined) { sink.n(sub.h1); sink.n(sub.h2); return; }
