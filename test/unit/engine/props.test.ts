@@ -73,7 +73,8 @@ function scenario(mmu: MmuKind) {
 
 type Sc = ReturnType<typeof scenario> extends fc.Arbitrary<infer T> ? T : never;
 
-function runScenario(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId, hashBuckets?: number) {
+/** An engine running the generated scenario's five threads on two vCPUs. */
+function engineFor(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId, hashBuckets?: number) {
   const threads: ThreadSpec[] = [
     { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: sc.v0 },
     { id: 'vcpu1', kind: 'vcpu', vcpu: 1, ops: sc.v1 },
@@ -82,7 +83,11 @@ function runScenario(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId, hashBuckets?
     { id: 'reclaim', kind: 'reclaim', ops: sc.rc },
   ];
   const base = mmu === 'shadow' ? vm(era, mmu, { vcpus: 2, guestPageTables: shadowGuest(), guestCr3: [T2A, T2B], hashBuckets }) : vm(era, mmu, { vcpus: 2 });
-  const e = createEngine({ config: bug ? { ...base, bug } : base, threads });
+  return createEngine({ config: bug ? { ...base, bug } : base, threads });
+}
+
+function runScenario(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId, hashBuckets?: number) {
+  const e = engineFor(era, mmu, sc, bug, hashBuckets);
   let k = 0;
   for (let n = 0; n < 2000 && !e.isDone(); n++) {
     const r = e.runnableThreads();
@@ -94,15 +99,7 @@ function runScenario(era: EraId, mmu: MmuKind, sc: Sc, bug?: BugId, hashBuckets?
 
 function check(era: EraId, mmu: MmuKind, runs: number): void {
   fc.assert(fc.property(scenario(mmu), (sc) => {
-    const threads: ThreadSpec[] = [
-      { id: 'vcpu0', kind: 'vcpu', vcpu: 0, ops: sc.v0 },
-      { id: 'vcpu1', kind: 'vcpu', vcpu: 1, ops: sc.v1 },
-      { id: 'ioctl', kind: 'ioctl', ops: sc.io },
-      { id: 'mmu_notifier', kind: 'notifier', ops: sc.mn },
-      { id: 'reclaim', kind: 'reclaim', ops: sc.rc },
-    ];
-    const cfg = mmu === 'shadow' ? vm(era, mmu, { vcpus: 2, guestPageTables: shadowGuest(), guestCr3: [T2A, T2B] }) : vm(era, mmu, { vcpus: 2 });
-    const e = createEngine({ config: cfg, threads });
+    const e = engineFor(era, mmu, sc);
     let k = 0;
     for (let n = 0; n < 2000 && !e.isDone(); n++) {
       const r = e.runnableThreads();
